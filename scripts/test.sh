@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs every test: installs what the tests need, builds, then runs the suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules ] || npm ci
+node scripts/build-native.mjs
+npx tsc -p tsconfig.json
+exec node --test --test-reporter=spec dist/test/

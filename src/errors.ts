@@ -1,0 +1,91 @@
+/**
+ * The one error type bioseal throws. Each subclass carries a stable `code`
+ * that callers, scripts (through exit codes) and HTTP clients can switch on.
+ *
+ * Messages are written for the person at the terminal. Unlock failures say the
+ * same thing whatever went wrong, so they leak nothing; the detail, when there
+ * is any, goes in `cause` and is never shown over the network.
+ */
+export class BiosealError extends Error {
+  /** Stable, machine-readable error code, for example `E_AUTH`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** No slot could be opened with the secrets given (wrong passphrase, wrong key file, ...). */
+export class AuthError extends BiosealError {
+  constructor(message = 'unlock failed: no key slot accepted the supplied factors', options?: { cause?: unknown }) {
+    super('E_AUTH', message, options);
+  }
+}
+
+/** Authenticated data failed verification: the bytes were changed, truncated or extended. */
+export class TamperedError extends BiosealError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_TAMPERED', message, options);
+  }
+}
+
+/** Input is not well-formed: bad magic, unknown version, lengths that do not add up. */
+export class FormatError extends BiosealError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_FORMAT', message, options);
+  }
+}
+
+/** An unlock policy expression is malformed or not allowed. */
+export class PolicyError extends BiosealError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_POLICY', message, options);
+  }
+}
+
+/** A publisher signature is missing, invalid, or from an untrusted key. */
+export class SignatureError extends BiosealError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_SIGNATURE', message, options);
+  }
+}
+
+/** A file or directory could not be read or written as asked. */
+export class IOError extends BiosealError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_IO', message, options);
+  }
+}
+
+/** The command line or an options object is not usable. */
+export class UsageError extends BiosealError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_USAGE', message, options);
+  }
+}
+
+/** The operation would destroy something the user did not ask to destroy. */
+export class ExistsError extends BiosealError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_EXISTS', message, options);
+  }
+}
+
+/** Too many failed attempts: wait before trying again. */
+export class RateLimitError extends BiosealError {
+  /** Milliseconds until the next attempt is allowed. */
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number) {
+    super('E_RATE_LIMIT', message);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** A model could not be loaded or run by the inference runtime. */
+export class ModelError extends BiosealError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_MODEL', message, options);
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * What a library caller or the CLI supplies to unlock or seal, turned into
+ * the UnlockInputs that factors draw on.
+ */
+import { biosealHomePath } from '../home.js';
+import { cachedPassphrase, passphraseBytes, type UnlockInputs } from '../factors/inputs.js';
+import { identityResolver } from '../identity/store.js';
+import { readKeyFile } from '../keys/keyfile.js';
+
+export type PassphraseInput = string | Uint8Array | (() => Promise<string | Uint8Array | undefined>);
+
+export interface Credentials {
+  /** The recovery passphrase, or a function asked only when a slot needs it. */
+  readonly passphrase?: PassphraseInput;
+  /** Key files, as paths or as their 32 bytes. */
+  readonly keyFiles?: readonly (string | Uint8Array)[];
+  /** bioseal's state directory; default `$BIOSEAL_HOME` or `~/.bioseal`. */
+  readonly home?: string;
+  /** Try local identities for recipient slots. Default true. */
+  readonly useIdentities?: boolean;
+}
+
+function toBytes(p: string | Uint8Array | undefined): Uint8Array | undefined {
+  if (p === undefined) return undefined;
+  return typeof p === 'string' ? passphraseBytes(p) : p.slice();
+}
+
+/** Builds the factor inputs for a set of credentials (key files are read now, the passphrase lazily). */
+export function inputsFromCredentials(c: Credentials = {}): UnlockInputs {
+  const home = c.home ?? biosealHomePath();
+  const source = c.passphrase;
+  const passphrase =
+    source === undefined ? undefined : cachedPassphrase(async () => toBytes(typeof source === 'function' ? await source() : source));
+  const keyFiles = (c.keyFiles ?? []).map((k) => (typeof k === 'string' ? readKeyFile(k) : k));
+  const base: UnlockInputs = { passphrase, keyFiles, home };
+  return c.useIdentities === false ? base : { ...base, identities: identityResolver(home, base) };
+}

@@ -1,0 +1,10 @@
+export { sealModel, policyBranches } from './seal.js';
+export type { SealModelOptions } from './seal.js';
+export { openModel, checkModel, createSealedSession } from './open.js';
+export type { OpenModelOptions, SealedSession } from './open.js';
+export { inspectModel } from './inspect.js';
+export type { ModelDescription, SlotDescription } from './inspect.js';
+export { addSlots, removeSlots } from './slots.js';
+export type { AddSlotsOptions } from './slots.js';
+export { inputsFromCredentials } from './credentials.js';
+export type { Credentials, PassphraseInput } from './credentials.js';

@@ -1,0 +1,74 @@
+/**
+ * Opening sealed models: into memory, as an onnxruntime session, or just
+ * checking that every byte is authentic.
+ */
+import type { InferenceSession } from 'onnxruntime-node';
+import { checkSealedFile, openSealedFile, type CheckResult, type OpenedPayload } from '../container/open.js';
+import { factorProvider } from '../factors/registry.js';
+import { parsePublisherKey } from '../keys/publisher.js';
+import { createSessionFromMemory } from '../onnx/session.js';
+import { inputsFromCredentials, type Credentials } from './credentials.js';
+
+export interface OpenModelOptions extends Credentials {
+  /** Require a signature by this publisher (`biosealpub1...`, a path to a .pub file, or 32 bytes). */
+  readonly publisher?: string | Uint8Array;
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Worker threads for decryption; default one per core. */
+  readonly threads?: number;
+}
+
+function openOptions(options: OpenModelOptions) {
+  return {
+    provider: factorProvider(inputsFromCredentials(options)),
+    publisher: typeof options.publisher === 'string' ? parsePublisherKey(options.publisher) : options.publisher,
+    onProgress: options.onProgress,
+    threads: options.threads,
+  };
+}
+
+/**
+ * Opens a sealed model into memory. Call `release()` on the result to zero it.
+ * @throws AuthError, TamperedError, FormatError, SignatureError, IOError
+ */
+export function openModel(file: string, options: OpenModelOptions = {}): Promise<OpenedPayload> {
+  return openSealedFile(file, openOptions(options));
+}
+
+/**
+ * Authenticates every byte of a sealed model (streaming, constant memory).
+ * @throws AuthError, TamperedError, FormatError, SignatureError, IOError
+ */
+export function checkModel(file: string, options: OpenModelOptions = {}): Promise<CheckResult> {
+  return checkSealedFile(file, openOptions(options));
+}
+
+/** An onnxruntime session made from a sealed model, and the file facts. */
+export interface SealedSession {
+  readonly session: InferenceSession;
+  readonly slotIndex: number;
+  readonly signer?: Uint8Array;
+  readonly modelBytes: number;
+}
+
+/**
+ * Opens a sealed ONNX model into memory and creates the onnxruntime-node
+ * session from that buffer (never from a file). The plaintext buffer is
+ * zeroed as soon as the runtime has its own copy.
+ *
+ * @example
+ *   const { session } = await createSealedSession('model.bseal', { keyFiles: ['k.key'] });
+ *   const out = await session.run({ input: tensor });
+ * @throws AuthError, TamperedError, SignatureError, ModelError, ...
+ */
+export async function createSealedSession(
+  file: string,
+  options: OpenModelOptions & { sessionOptions?: InferenceSession.SessionOptions } = {},
+): Promise<SealedSession> {
+  const opened = await openModel(file, options);
+  try {
+    const session = await createSessionFromMemory(opened.bytes, options.sessionOptions);
+    return { session, slotIndex: opened.slotIndex, signer: opened.signer, modelBytes: opened.bytes.length };
+  } finally {
+    opened.release();
+  }
+}
