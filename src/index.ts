@@ -1,0 +1,44 @@
+/**
+ * bioseal: lock local AI models to the person who owns them.
+ *
+ * The package entry point lists what the library offers; everything here is
+ * also what the `bioseal` command uses.
+ */
+export { sealModel, policyBranches, openModel, checkModel, createSealedSession, inspectModel, addSlots, removeSlots } from './operations/index.js';
+export type {
+  SealModelOptions,
+  OpenModelOptions,
+  SealedSession,
+  ModelDescription,
+  SlotDescription,
+  AddSlotsOptions,
+  Credentials,
+  PassphraseInput,
+} from './operations/index.js';
+export { sealFile, openSealedFile, checkSealedFile, readSealedInfo, verifySealedSignature, changeSlots, parseHeader, aeadBackend, closeWorkerPool } from './container/index.js';
+export type { SlotSecretProvider, OpenedPayload, CheckResult, SealResult, SlotMaterial, Header, KeySlot, SlotFactor } from './container/index.js';
+export { parsePolicy, formatPolicy } from './policy/index.js';
+export type { PolicyBranch } from './policy/index.js';
+export type { Factor, FactorShare } from './factors/factor.js';
+export type { UnlockInputs, IdentityResolver } from './factors/inputs.js';
+export { listFactors, findFactor, factorProvider } from './factors/registry.js';
+export { encodeRecipient, decodeRecipient } from './factors/recipient.js';
+export { createIdentity, listIdentities } from './identity/store.js';
+export { generateKeyFile, readKeyFile } from './keys/keyfile.js';
+export { generatePublisherKey, parsePublisherKey, encodePublisherKey } from './keys/publisher.js';
+export { createSessionFromMemory, tensorsFromJson, tensorsToJson, runModel } from './onnx/session.js';
+export { buildDemoModel, buildLargeModel } from './onnx/model-builder.js';
+export { biosealHomePath, ensureBiosealHome } from './home.js';
+export {
+  BiosealError,
+  AuthError,
+  TamperedError,
+  FormatError,
+  PolicyError,
+  SignatureError,
+  IOError,
+  UsageError,
+  ExistsError,
+  RateLimitError,
+  ModelError,
+} from './errors.js';
