@@ -17,10 +17,16 @@ export class BiosealError extends Error {
   }
 }
 
-/** No slot could be opened with the secrets given (wrong passphrase, wrong key file, ...). */
+/**
+ * No slot could be opened with the secrets given (wrong passphrase, wrong key
+ * file, nothing supplied, ...). The message is the same whatever the cause.
+ */
 export class AuthError extends BiosealError {
-  constructor(message = 'unlock failed: no key slot accepted the supplied factors', options?: { cause?: unknown }) {
+  /** Public guidance that does not depend on what went wrong, e.g. which factors a file accepts. */
+  readonly hint?: string;
+  constructor(message = 'unlock failed: no key slot accepted the supplied factors', options?: { cause?: unknown; hint?: string }) {
     super('E_AUTH', message, options);
+    this.hint = options?.hint;
   }
 }
 

@@ -16,8 +16,8 @@ export function promptHidden(question: string): Promise<string> {
   if (!canPrompt()) return Promise.reject(new UsageError('no terminal to ask for a passphrase: use --passphrase-file or BIOSEAL_PASSPHRASE'));
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
+    stdin.setRawMode(true); // echo off before asking, so early keystrokes are not shown
     process.stderr.write(question);
-    stdin.setRawMode(true);
     stdin.resume();
     let answer = '';
     const finish = (error?: Error) => {

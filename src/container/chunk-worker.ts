@@ -4,7 +4,7 @@
  * uses, wipes its copy of the key and reports back.
  */
 import { parentPort } from 'node:worker_threads';
-import { makeScratch, runPayloadJob, type PayloadJob, type Scratch } from './payload-job.js';
+import { makeScratch, runPayloadJob, stopPayloadJob, wipeScratch, type PayloadJob, type Scratch } from './payload-job.js';
 
 let scratch: Scratch | undefined;
 let scratchShape = '';
@@ -19,9 +19,10 @@ parentPort!.on('message', (job: PayloadJob & { id: number }) => {
     runPayloadJob(job, scratch);
     parentPort!.postMessage({ id: job.id, ok: true });
   } catch (error) {
+    stopPayloadJob(job);
     parentPort!.postMessage({ id: job.id, ok: false, message: error instanceof Error ? error.message : String(error) });
   } finally {
     job.key?.fill(0);
-    scratch?.plain.fill(0);
+    if (scratch) wipeScratch(scratch);
   }
 });

@@ -16,7 +16,8 @@ import {
 } from './format.js';
 import { derivePayloadKey, openSlot, verifyHeaderKey } from './keyschedule.js';
 import { chunkLayout, type ChunkLayout } from './stream.js';
-import { processPayload } from './parallel.js';
+import { PARALLEL_THRESHOLD, processPayload } from './parallel.js';
+import { nativeOps, wipeBytes } from './payload-job.js';
 import { payloadDigest, verifyPayloadSignature } from './signature.js';
 import { describeFsError } from '../util/atomic-file.js';
 import { constantTimeEqual, wipe } from '../util/bytes.js';
@@ -124,11 +125,9 @@ export async function unlockHeader(header: Header, provider: SlotSecretProvider)
   const order = header.slots
     .map((slot, index) => ({ slot, index, cost: provider.cost?.(slot.factors) ?? 0 }))
     .sort((a, b) => a.cost - b.cost || a.index - b.index);
-  let attempted = false;
   for (const { slot, index } of order) {
     const secrets = await provider.secretsFor(slot.factors, index);
     if (secrets === undefined) continue;
-    attempted = true;
     let dataKey: Uint8Array | undefined;
     try {
       dataKey = openSlot(slot, header.fileId, secrets);
@@ -144,10 +143,9 @@ export async function unlockHeader(header: Header, provider: SlotSecretProvider)
     }
     return { dataKey, slotIndex: index };
   }
-  if (!attempted) {
-    throw new AuthError(`unlock failed: nothing supplied can open any key slot (this file accepts: ${describeSlots(header.slots)})`);
-  }
-  throw new AuthError();
+  // One message whatever happened (nothing supplied, a wrong secret, a key
+  // file that matches no slot): the hint only repeats what inspect shows.
+  throw new AuthError(undefined, { hint: `this file accepts: ${describeSlots(header.slots)}` });
 }
 
 /** `keyfile | recovery & tpm` style summary of what a file's slots need. */
@@ -162,13 +160,17 @@ export interface OpenOptions {
   readonly publisher?: Uint8Array;
   /** Called with (plaintext bytes processed, total). */
   readonly onProgress?: (done: number, total: number) => void;
-  /** Worker threads; default one per core. */
+  /** Threads for the payload, the calling thread included; default one per core. */
   readonly threads?: number;
 }
 
 /** A payload opened into memory. Call `release()` when done: it zeroes the bytes. */
 export interface OpenedPayload {
-  /** The plaintext. Backed by shared memory for large payloads; never written to disk. */
+  /**
+   * The plaintext. Backed by shared memory for large payloads (pass
+   * unsharedView(bytes) to consumers that refuse SharedArrayBuffer); never
+   * written to disk.
+   */
   readonly bytes: Uint8Array;
   readonly info: SealedFileInfo;
   /** Index of the key slot that opened the file. */
@@ -177,6 +179,22 @@ export interface OpenedPayload {
   readonly signer?: Uint8Array;
   /** Zeroes the plaintext. Idempotent. */
   release(): void;
+}
+
+/**
+ * The same bytes as a view whose buffer is a plain ArrayBuffer, for
+ * consumers that refuse SharedArrayBuffer (onnxruntime-node does). Large
+ * opened payloads live in shared memory; with the native backend this is an
+ * alias of that memory, not a copy: no plaintext is duplicated, and
+ * `release()` of the payload zeroes what the alias shows. Returns `bytes`
+ * itself when it is not shared, and undefined when no alias can be made (the
+ * node backend): then the caller must copy, and wipe its copy.
+ */
+export function unsharedView(bytes: Uint8Array): Uint8Array | undefined {
+  if (!(bytes.buffer instanceof SharedArrayBuffer)) return bytes;
+  if (bytes.length === 0) return new Uint8Array(0);
+  const alias = nativeOps?.aliasArrayBuffer(bytes);
+  return alias ? new Uint8Array(alias) : undefined;
 }
 
 /** The outcome of a successful check. */
@@ -207,7 +225,7 @@ async function processFile(file: string, options: OpenOptions, intoMemory: boole
     const unlocked = await unlockHeader(header, options.provider);
     dataKey = unlocked.dataKey;
     payloadKey = derivePayloadKey(dataKey, header);
-    const parallel = layout.plaintextLength >= 8 * 1024 * 1024;
+    const parallel = layout.plaintextLength >= PARALLEL_THRESHOLD;
     if (intoMemory) {
       output = parallel ? new Uint8Array(new SharedArrayBuffer(layout.plaintextLength)) : new Uint8Array(layout.plaintextLength);
     }
@@ -241,11 +259,11 @@ async function processFile(file: string, options: OpenOptions, intoMemory: boole
       info,
       slotIndex: unlocked.slotIndex,
       signer: header.signature?.publicKey,
-      release: () => bytes.fill(0),
+      release: () => wipeBytes(bytes),
     };
   } finally {
     wipe(dataKey, payloadKey);
-    if (!done) output?.fill(0);
+    if (!done && output) wipeBytes(output);
     await handle.close();
   }
 }
@@ -285,7 +303,7 @@ export async function verifySealedSignature(file: string): Promise<{ status: Sig
     const info = await readInfo(handle, file);
     const sig = info.header.signature;
     if (!sig) return { status: 'unsigned' };
-    const parallel = info.layout.plaintextLength >= 8 * 1024 * 1024;
+    const parallel = info.layout.plaintextLength >= PARALLEL_THRESHOLD;
     const chunkHashes = parallel ? new Uint8Array(new SharedArrayBuffer(info.layout.chunkCount * 32)) : new Uint8Array(info.layout.chunkCount * 32);
     await processPayload({
       fd: handle.fd,

@@ -1,8 +1,11 @@
 /**
- * Runs a payload job on every core: a small pool of worker threads, created
- * on first use and kept (unreferenced, so they never hold the process open)
- * for the next job. Small payloads run on the calling thread, where starting
- * workers would cost more than it saves.
+ * Runs a payload job on every core: the calling thread and a small pool of
+ * worker threads, created on first use and kept (unreferenced, so they never
+ * hold the process open) for the next job. The calling thread works too, in
+ * slices so that its event loop still turns (progress, worker messages): on
+ * a first job it is busy at once while the workers start. Small payloads run
+ * on the calling thread alone, where starting workers would cost more than
+ * it saves.
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
@@ -12,13 +15,26 @@ import {
   CTRL_FAILED_CHUNK,
   CTRL_LENGTH,
   makeScratch,
+  nativeOps,
   runPayloadJob,
+  runPayloadSlice,
+  stopPayloadJob,
+  wipeScratch,
   type PayloadJob,
+  type Scratch,
 } from './payload-job.js';
 
 /** Payloads below this size are processed on the calling thread. */
 export const PARALLEL_THRESHOLD = 8 * 1024 * 1024;
-const SEGMENT_BYTES = 4 * 1024 * 1024;
+/**
+ * Bytes per segment (the unit of work a thread claims). With the native
+ * split read a segment is read and decrypted in place while it is still in
+ * the core's L2 cache, so it is kept that small; the node backend's path
+ * copies through scratch and prefers larger reads.
+ */
+const SEGMENT_BYTES = nativeOps ? 512 * 1024 : 4 * 1024 * 1024;
+/** How long the calling thread works before it lets its event loop turn. */
+const MAIN_SLICE_MS = 20;
 
 export interface PayloadRun {
   readonly fd: number;
@@ -31,7 +47,10 @@ export interface PayloadRun {
   readonly chunkHashes?: Uint8Array;
   /** Called now and then with the number of plaintext bytes done. */
   readonly onProgress?: (bytesDone: number) => void;
-  /** Worker threads to use; default: one per core. 0 runs on the calling thread. */
+  /**
+   * Threads to use, the calling thread included; default: one per core (at
+   * most 8). 0 or 1 runs on the calling thread alone.
+   */
   readonly threads?: number;
 }
 
@@ -90,6 +109,30 @@ class Pool {
 
 const pool = new Pool();
 
+/** The calling thread's scratch, kept between jobs of the same shape (wiped after each). */
+let mainScratch: { shape: string; scratch: Scratch } | undefined;
+
+function scratchFor(job: PayloadJob): Scratch {
+  const shape = `${job.chunkLog2}/${job.segmentChunks}`;
+  if (mainScratch?.shape !== shape) mainScratch = { shape, scratch: makeScratch(job) };
+  return mainScratch.scratch;
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The calling thread's share: slices of work with a turn of the event loop between them. */
+async function runOnCallingThread(job: PayloadJob): Promise<void> {
+  const scratch = scratchFor(job);
+  try {
+    while (runPayloadSlice(job, scratch, performance.now() + MAIN_SLICE_MS)) await nextTurn();
+  } catch (error) {
+    stopPayloadJob(job);
+    throw error;
+  } finally {
+    wipeScratch(scratch);
+  }
+}
+
 /** Stops the worker threads (they are recreated when needed). */
 export function closeWorkerPool(): Promise<void> {
   return pool.close();
@@ -121,19 +164,19 @@ export async function processPayload(run: PayloadRun): Promise<PayloadResult> {
     control,
   };
   const threads = run.threads ?? Math.min(availableParallelism(), 8);
-  const parallel = threads > 0 && run.plaintextLength >= PARALLEL_THRESHOLD && isShared(run.output) && isShared(run.chunkHashes);
+  const parallel = threads > 1 && run.plaintextLength >= PARALLEL_THRESHOLD && isShared(run.output) && isShared(run.chunkHashes);
   if (!parallel) {
-    const scratch = makeScratch(job);
+    const scratch = scratchFor(job);
     try {
       runPayloadJob(job, scratch);
     } finally {
-      scratch.plain.fill(0);
+      wipeScratch(scratch);
     }
     run.onProgress?.(run.plaintextLength);
     return { failedChunk: control[CTRL_FAILED_CHUNK]! };
   }
-  const workers = pool.ensure(threads);
-  const all = Promise.allSettled(workers.map((w) => pool.run(w, job)));
+  const workers = pool.ensure(threads - 1);
+  const all = Promise.allSettled([...workers.map((w) => pool.run(w, job)), runOnCallingThread(job)]);
   let timer: NodeJS.Timeout | undefined;
   if (run.onProgress) {
     const chunkSize = 2 ** run.chunkLog2;

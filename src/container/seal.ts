@@ -40,6 +40,8 @@ export interface SealFileOptions {
   readonly slots: readonly SlotMaterial[];
   /** Replace an existing output. Default false. */
   readonly overwrite?: boolean;
+  /** File mode of the output; default 0o644 (the content is encrypted). */
+  readonly mode?: number;
   /** log2 of the chunk size, 12..24; default 18 (256 KiB). */
   readonly chunkLog2?: number;
   /** A publisher's 32-byte Ed25519 secret key: sign the file (§5). */
@@ -137,7 +139,7 @@ export async function sealFile(options: SealFileOptions): Promise<SealResult> {
           wipe(plain);
         }
       },
-      { overwrite: options.overwrite },
+      { overwrite: options.overwrite, mode: options.mode },
     );
     return {
       output: options.output,

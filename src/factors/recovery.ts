@@ -42,7 +42,8 @@ export function decodeRecoveryParams(bytes: Uint8Array): Argon2Params {
   if (memoryKiB < RECOVERY_LIMITS.minMemoryKiB || memoryKiB > RECOVERY_LIMITS.maxMemoryKiB) {
     throw new FormatError(`recovery parameters: Argon2id memory ${memoryKiB} KiB is outside ${RECOVERY_LIMITS.minMemoryKiB}..${RECOVERY_LIMITS.maxMemoryKiB} KiB`);
   }
-  if (passes < 1 || passes > RECOVERY_LIMITS.maxPasses) throw new FormatError(`recovery parameters: Argon2id work factor ${passes} is too high`);
+  if (passes < 1) throw new FormatError('recovery parameters: Argon2id needs at least one pass');
+  if (passes > RECOVERY_LIMITS.maxPasses) throw new FormatError(`recovery parameters: Argon2id work factor ${passes} is too high`);
   if (lanes < 1 || lanes > RECOVERY_LIMITS.maxLanes) throw new FormatError(`recovery parameters: ${lanes} Argon2id lanes is out of range`);
   return { memoryKiB, passes, lanes, salt };
 }

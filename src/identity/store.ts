@@ -66,7 +66,7 @@ export async function createIdentity(options: CreateIdentityOptions): Promise<Id
   const materials: SlotMaterial[] = [];
   try {
     for (const branch of options.policy) materials.push(await slotMaterialForBranch(branch, { ...options.inputs, identities: undefined }));
-    await sealFile({ input: secretKey, output: sealedPath, slots: materials, overwrite: options.overwrite, chunkLog2: 12 });
+    await sealFile({ input: secretKey, output: sealedPath, slots: materials, overwrite: options.overwrite, chunkLog2: 12, mode: 0o600 });
   } finally {
     wipe(secretKey);
     wipeSlotMaterial(materials);

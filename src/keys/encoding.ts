@@ -40,8 +40,8 @@ function unbase32(text: string): Uint8Array | undefined {
       bits -= 8;
     }
   }
-  // Canonical encodings only: leftover bits must be zero.
-  if ((value & ((1 << bits) - 1)) !== 0) return undefined;
+  // Canonical encodings only: fewer than 5 leftover bits, all zero.
+  if (bits >= 5 || (value & ((1 << bits) - 1)) !== 0) return undefined;
   return Uint8Array.from(out);
 }
 

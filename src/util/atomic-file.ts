@@ -8,7 +8,7 @@
 import { promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ExistsError, IOError } from '../errors.js';
+import { BiosealError, ExistsError, IOError } from '../errors.js';
 
 export interface AtomicWriteOptions {
   /** Replace an existing file. Default false: refuse with E_EXISTS. */
@@ -48,7 +48,8 @@ export async function writeFileAtomic(
   if (!options.overwrite && (await exists(target))) {
     throw new ExistsError(`${target} already exists (use --force to replace it)`);
   }
-  const temp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  await removeAbandonedTemps(dir, path.basename(target));
+  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(temp, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, options.mode ?? 0o644);
@@ -75,11 +76,42 @@ export async function writeFileAtomic(
     committed = true;
     await syncDirectory(dir);
   } catch (error) {
-    if (error instanceof ExistsError || (error as { code?: string }).code?.startsWith('E_')) throw error;
+    if (error instanceof BiosealError) throw error;
     throw describeFsError(error, target);
   } finally {
     await handle?.close().catch(() => undefined);
     if (!committed) await fs.unlink(temp).catch(() => undefined);
+  }
+}
+
+/**
+ * Removes temporary files that an earlier writer of the same target left when
+ * it was killed: their names carry the writer's pid, and that process is gone.
+ */
+async function removeAbandonedTemps(dir: string, base: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  const prefix = `.${base}.`;
+  for (const name of entries) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const match = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length));
+    if (!match) continue;
+    const pid = Number(match[1]);
+    if (pid === process.pid || isAlive(pid)) continue;
+    await fs.unlink(path.join(dir, name)).catch(() => undefined);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -71,27 +71,32 @@ export class ByteWriter {
   }
 
   u8(v: number): this {
-    this.view.setUint8(this.reserve(1), v);
+    const at = this.reserve(1); // reserve() may replace the buffer: take the offset first
+    this.view.setUint8(at, v);
     return this;
   }
 
   u16(v: number): this {
-    this.view.setUint16(this.reserve(2), v);
+    const at = this.reserve(2); // reserve() may replace the buffer: take the offset first
+    this.view.setUint16(at, v);
     return this;
   }
 
   u32(v: number): this {
-    this.view.setUint32(this.reserve(4), v);
+    const at = this.reserve(4); // reserve() may replace the buffer: take the offset first
+    this.view.setUint32(at, v);
     return this;
   }
 
   u64(v: bigint): this {
-    this.view.setBigUint64(this.reserve(8), v);
+    const at = this.reserve(8);
+    this.view.setBigUint64(at, v);
     return this;
   }
 
   bytes(b: Uint8Array): this {
-    this.buf.set(b, this.reserve(b.length));
+    const at = this.reserve(b.length);
+    this.buf.set(b, at);
     return this;
   }
 
