@@ -4,30 +4,33 @@
  * command, and turns typed errors into messages and exit codes in one place.
  */
 import { parseArgs } from 'node:util';
-import { BiosealError } from '../errors.js';
+import { AuthError, BiosealError } from '../errors.js';
 import { createOutput } from './output.js';
 import { exitCodeFor } from './exit-codes.js';
 import type { Command } from './command.js';
-import { sealCommand } from './commands/seal.js';
-import { keygenCommand } from './commands/keygen.js';
-import { inspectCommand } from './commands/inspect.js';
-import { checkCommand } from './commands/check.js';
-import { slotCommand } from './commands/slot.js';
-import { runCommand } from './commands/run.js';
-import { initCommand } from './commands/init.js';
-// bench: added by src/bench
-import { demoCommand } from './commands/demo.js';
 
-const COMMANDS: readonly Command[] = [
-  initCommand,
-  keygenCommand,
-  sealCommand,
-  inspectCommand,
-  checkCommand,
-  slotCommand,
-  runCommand,
+/**
+ * The commands, loaded on demand: `inspect` should not pay for loading the
+ * ONNX runtime or the face models that `run` and `enroll` need.
+ */
+interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Command>;
+}
 
-  demoCommand,
+const COMMANDS: readonly CommandEntry[] = [
+  { name: 'init', summary: 'create the state directory ($BIOSEAL_HOME, default ~/.bioseal)', load: async () => (await import('./commands/init.js')).initCommand },
+  { name: 'keygen', summary: 'make a key file, a publisher signing key, or an identity', load: async () => (await import('./commands/keygen.js')).keygenCommand },
+  { name: 'enroll', summary: 'enrol a factor (a face from images)', load: async () => (await import('./commands/enroll.js')).enrollCommand },
+  { name: 'verify', summary: 'check a face against the enrolled person', load: async () => (await import('./commands/verify.js')).verifyCommand },
+  { name: 'seal', summary: 'encrypt a model under an unlock policy or for recipients', load: async () => (await import('./commands/seal.js')).sealCommand },
+  { name: 'inspect', summary: "show a sealed file's format, sizes, slots and signature (no secret needed)", load: async () => (await import('./commands/inspect.js')).inspectCommand },
+  { name: 'check', summary: 'unlock a sealed file and authenticate every byte (nothing is written)', load: async () => (await import('./commands/check.js')).checkCommand },
+  { name: 'slot', summary: 'list, add or remove key slots (the payload is not re-encrypted)', load: async () => (await import('./commands/slot.js')).slotCommand },
+  { name: 'run', summary: 'open a sealed ONNX model into memory and run it on JSON inputs', load: async () => (await import('./commands/run.js')).runCommand },
+  { name: 'bench', summary: 'measure bioseal against its baselines (age, plain reads, plain sessions)', load: async () => (await import('./commands/bench.js')).benchCommand },
+  { name: 'demo', summary: 'show the whole flow on a small built-in model', load: async () => (await import('./commands/demo.js')).demoCommand },
 ];
 
 const VERSION = '0.1.0';
@@ -56,11 +59,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`bioseal ${VERSION}\n`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  const json = rest.includes('--json');
-  const out = createOutput(json);
+  const entry = COMMANDS.find((c) => c.name === name);
+  // Until the arguments parse, guess from the raw words; afterwards use the parsed flag.
+  let json = rest.includes('--json');
   try {
-    if (!command) throw new BiosealError('E_USAGE', `unknown command "${name}" (run 'bioseal --help')`);
+    if (!entry) throw new BiosealError('E_USAGE', `unknown command "${name}" (run 'bioseal --help')`);
+    const command = await entry.load();
     const { values, positionals } = (() => {
       try {
         return parseArgs({
@@ -73,11 +77,12 @@ async function main(argv: string[]): Promise<number> {
         throw new BiosealError('E_USAGE', `${(error as Error).message.split('\n')[0]} (see bioseal ${name} --help)`);
       }
     })();
+    json = values.json === true;
     if (values.help) {
       process.stdout.write(command.help + '\n');
       return 0;
     }
-    return (await command.run(values, positionals, out)) ?? 0;
+    return (await command.run(values, positionals, createOutput(json))) ?? 0;
   } catch (error) {
     return report(error, json);
   }
@@ -93,6 +98,7 @@ function report(error: unknown, json: boolean): number {
     process.stderr.write(doc + '\n');
   } else {
     process.stderr.write(`bioseal: ${message} [${code}]\n`);
+    if (error instanceof AuthError && error.hint) process.stderr.write(`hint: ${error.hint}\n`);
     if (!known && process.env.BIOSEAL_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
   }
   return exitCodeFor(code);

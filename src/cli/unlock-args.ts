@@ -8,16 +8,19 @@ import { describeFsError } from '../util/atomic-file.js';
 import { IOError, UsageError } from '../errors.js';
 import { canPrompt, promptHidden } from './prompt.js';
 import { biosealHomePath } from '../home.js';
+import { faceInputFromFiles } from './face-input.js';
 
 export const UNLOCK_OPTIONS = {
   'passphrase-file': { type: 'string' },
   'key-file': { type: 'string', multiple: true },
+  face: { type: 'string', multiple: true },
 } as const;
 
 export const UNLOCK_HELP = `Unlock options:
   --passphrase-file F   read the recovery passphrase from F (first line)
                         (or set BIOSEAL_PASSPHRASE, or type it when asked on a terminal)
-  --key-file F          a key file made by 'bioseal keygen --key-file' (repeatable)`;
+  --key-file F          a key file made by 'bioseal keygen --key-file' (repeatable)
+  --face IMAGE...       face image(s) for a face slot (repeat --face for each image)`;
 
 const MAX_PASSPHRASE_FILE = 64 * 1024;
 
@@ -69,10 +72,11 @@ export function passphraseSource(o: PassphraseSourceOptions): (() => Promise<str
 }
 
 /** Credentials from parsed unlock options. */
-export function credentialsFrom(values: { 'passphrase-file'?: string; 'key-file'?: string[] }, confirm = false): Credentials {
+export function credentialsFrom(values: { 'passphrase-file'?: string; 'key-file'?: string[]; face?: string[] }, confirm = false): Credentials {
   return {
     passphrase: passphraseSource({ passphraseFile: values['passphrase-file'], confirm }),
     keyFiles: values['key-file'] ?? [],
+    face: faceInputFromFiles(values.face),
     home: biosealHomePath(),
   };
 }

@@ -1,3 +1,5 @@
+import type { FaceAnalysis } from '../biometrics/face/embedder.js';
+
 /**
  * What the user supplies to seal or unlock: the sources each factor may draw
  * on. Every field is optional; a factor whose input is missing simply cannot
@@ -19,6 +21,16 @@ export interface UnlockInputs {
    * recipient slots. Absent, or returning undefined: no such identity here.
    */
   readonly identities?: IdentityResolver;
+  /** Face images or camera frames presented for the face factor. */
+  readonly face?: FaceInput;
+}
+
+/** A face presented for unlocking: analysed lazily, so the model loads only when a face slot is tried. */
+export interface FaceInput {
+  /** Enrolment to use when sealing (default "default"); unlocking finds the one a slot names. */
+  readonly enrolment?: string;
+  /** Analyses of the presented images, in order. Implementations cache the result. */
+  capture(): Promise<readonly FaceAnalysis[]>;
 }
 
 /** Unlocks local X25519 identities by their public key. */

@@ -14,8 +14,9 @@ import type { UnlockInputs } from './inputs.js';
 import { keyfileFactor } from './keyfile.js';
 import { recoveryFactor } from './recovery.js';
 import { recipientFactor, recipientShare } from './recipient.js';
+import { faceFactor } from './face.js';
 
-const FACTORS = new Map<string, Factor>([keyfileFactor, recoveryFactor, recipientFactor].map((f) => [f.name, f]));
+const FACTORS = new Map<string, Factor>([keyfileFactor, recoveryFactor, recipientFactor, faceFactor].map((f) => [f.name, f]));
 
 /** Every registered factor, by name. */
 export function listFactors(): readonly Factor[] {

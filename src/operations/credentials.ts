@@ -3,7 +3,7 @@
  * the UnlockInputs that factors draw on.
  */
 import { biosealHomePath } from '../home.js';
-import { cachedPassphrase, passphraseBytes, type UnlockInputs } from '../factors/inputs.js';
+import { cachedPassphrase, passphraseBytes, type FaceInput, type UnlockInputs } from '../factors/inputs.js';
 import { identityResolver } from '../identity/store.js';
 import { readKeyFile } from '../keys/keyfile.js';
 
@@ -18,6 +18,8 @@ export interface Credentials {
   readonly home?: string;
   /** Try local identities for recipient slots. Default true. */
   readonly useIdentities?: boolean;
+  /** A face presented for face slots. */
+  readonly face?: FaceInput;
 }
 
 function toBytes(p: string | Uint8Array | undefined): Uint8Array | undefined {
@@ -32,6 +34,6 @@ export function inputsFromCredentials(c: Credentials = {}): UnlockInputs {
   const passphrase =
     source === undefined ? undefined : cachedPassphrase(async () => toBytes(typeof source === 'function' ? await source() : source));
   const keyFiles = (c.keyFiles ?? []).map((k) => (typeof k === 'string' ? readKeyFile(k) : k));
-  const base: UnlockInputs = { passphrase, keyFiles, home };
+  const base: UnlockInputs = { passphrase, keyFiles, home, face: c.face };
   return c.useIdentities === false ? base : { ...base, identities: identityResolver(home, base) };
 }

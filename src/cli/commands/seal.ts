@@ -6,6 +6,7 @@ import { UsageError } from '../../errors.js';
 import { parsePolicy } from '../../policy/expression.js';
 import { findFactor } from '../../factors/registry.js';
 import type { Command } from '../command.js';
+import { faceInputFromFiles } from '../face-input.js';
 
 export const sealCommand: Command = {
   name: 'seal',
@@ -18,10 +19,12 @@ policy, and each recipient, becomes one key slot; any one slot opens the file.
 Options:
   -o, --output OUT          the sealed file to write (required)
   --policy EXPR             unlock policy, e.g. "keyfile | recovery" (repeatable)
-                            factors: keyfile, recovery
+                            factors: keyfile, recovery, face (never alone: pair it, e.g. "face & recovery")
   --recipient PUBKEY        seal for an identity (bioseal1..., from keygen --identity) (repeatable)
   --passphrase-file F       passphrase for recovery slots (or BIOSEAL_PASSPHRASE, or a prompt)
   --key-file F              key file for keyfile slots
+  --face IMAGE              a face image for face slots (repeatable); matched against the enrolment
+  --face-enrolment NAME     which face enrolment a face slot uses (default: default)
   --sign KEY                sign with a publisher secret key (from keygen --publisher)
   --chunk-size BYTES        payload chunk size, a power of two from 4096 to 16777216 (default 262144)
   --force                   replace OUT if it exists
@@ -35,6 +38,8 @@ The output is written atomically: a crash leaves the old file or the new one.`,
     recipient: { type: 'string', multiple: true },
     'passphrase-file': { type: 'string' },
     'key-file': { type: 'string', multiple: true },
+    face: { type: 'string', multiple: true },
+    'face-enrolment': { type: 'string' },
     sign: { type: 'string' },
     'chunk-size': { type: 'string' },
     force: { type: 'boolean' },
@@ -72,6 +77,7 @@ The output is written atomically: a crash leaves the old file or the new one.`,
           ? passphraseSource({ passphraseFile: values['passphrase-file'] as string | undefined, confirm: true, prompt: 'New recovery passphrase: ' })
           : undefined,
         keyFiles: (values['key-file'] as string[] | undefined) ?? [],
+        face: faceInputFromFiles(values.face as string[] | undefined, values['face-enrolment'] as string | undefined),
         home: biosealHomePath(),
         signingKey: values.sign as string | undefined,
         overwrite: Boolean(values.force),

@@ -66,6 +66,7 @@ New-slot options (default: the unlock options):
         ? {
             passphrase: newPass ? passphraseSource({ passphraseFile: newPass }) : unlock.passphrase,
             keyFiles: newKeys ?? unlock.keyFiles,
+            face: unlock.face,
             home: biosealHomePath(),
           }
         : undefined;

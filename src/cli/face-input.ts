@@ -1,0 +1,33 @@
+/**
+ * `--face IMAGE...`: face images presented on the command line, analysed
+ * lazily so that the face model loads only when a face slot is tried.
+ */
+import type { FaceInput } from '../factors/inputs.js';
+import type { FaceAnalysis, FaceEmbedder } from '../biometrics/face/embedder.js';
+
+let shared: Promise<FaceEmbedder> | undefined;
+
+/** The default face model, loaded once per process. */
+export function defaultEmbedder(): Promise<FaceEmbedder> {
+  shared ??= import('../biometrics/face/human.js').then((m) => m.HumanEmbedder.create());
+  return shared;
+}
+
+/** Analyses image files in order (each must hold exactly one face). */
+export async function analyseImages(paths: readonly string[]): Promise<{ label: string; analysis: FaceAnalysis }[]> {
+  const { readImageFile } = await import('../biometrics/face/image.js');
+  const embedder = await defaultEmbedder();
+  const out: { label: string; analysis: FaceAnalysis }[] = [];
+  for (const p of paths) out.push({ label: p, analysis: await embedder.analyze(await readImageFile(p)) });
+  return out;
+}
+
+/** A FaceInput over image files, or undefined when none were given. */
+export function faceInputFromFiles(paths: readonly string[] | undefined, enrolment?: string): FaceInput | undefined {
+  if (!paths || paths.length === 0) return undefined;
+  let analysed: Promise<readonly FaceAnalysis[]> | undefined;
+  return {
+    enrolment,
+    capture: () => (analysed ??= analyseImages(paths).then((list) => list.map((x) => x.analysis))),
+  };
+}
