@@ -75,11 +75,13 @@ export async function timeIt(fn: () => Promise<unknown> | unknown): Promise<numb
 /** Median and all runs of one timed measurement. */
 export interface Timing {
   readonly medianSeconds: number;
+  /** The fastest run: the closest to the cost with nothing else running. */
+  readonly minSeconds: number;
   readonly runsSeconds: readonly number[];
 }
 
 export function timing(runs: readonly number[]): Timing {
-  return { medianSeconds: round(median(runs), 5), runsSeconds: runs.map((r) => round(r, 5)) };
+  return { medianSeconds: round(median(runs), 5), minSeconds: round(Math.min(...runs), 5), runsSeconds: runs.map((r) => round(r, 5)) };
 }
 
 /** Throughput figures of one timing over `bytes`. */
@@ -104,7 +106,7 @@ export function runChild(
     child.on('close', (code, signal) => {
       const seconds = (performance.now() - t0) / 1000;
       if (code === 0) resolve({ seconds, stdout, stderr });
-      else reject(new Error(`${path.basename(command)} ${args.join(' ')} exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' ')}`));
+      else reject(new Error(`${path.basename(command)} ${args.join(' ')} exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-12).join(' | ')}`));
     });
   });
 }

@@ -27,12 +27,13 @@ export const keyfileFactor: Factor = {
   async createShare(inputs) {
     const key = inputs.keyFiles?.[0];
     if (!key) throw new UsageError('the keyfile factor needs --key-file F (make one with: bioseal keygen --key-file F)');
-    return { params: keyId(key), secret: key.slice() };
+    // new Uint8Array(...) copies; Buffer#slice would return a view that wiping the secret would zero.
+    return { params: keyId(key), secret: new Uint8Array(key) };
   },
   async deriveSecret(params, inputs) {
     const id = parseId(params);
     const key = inputs.keyFiles?.find((k) => constantTimeEqual(keyId(k), id));
-    return key?.slice();
+    return key ? new Uint8Array(key) : undefined;
   },
   describe(params) {
     return { keyId: toHex(parseId(params)) };

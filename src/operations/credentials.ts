@@ -24,7 +24,7 @@ export interface Credentials {
 
 function toBytes(p: string | Uint8Array | undefined): Uint8Array | undefined {
   if (p === undefined) return undefined;
-  return typeof p === 'string' ? passphraseBytes(p) : p.slice();
+  return typeof p === 'string' ? passphraseBytes(p) : new Uint8Array(p); // a copy, also for a Buffer
 }
 
 /** Builds the factor inputs for a set of credentials (key files are read now, the passphrase lazily). */

@@ -3,7 +3,7 @@
  * checking that every byte is authentic.
  */
 import type { InferenceSession } from 'onnxruntime-node';
-import { checkSealedFile, openSealedFile, type CheckResult, type OpenedPayload } from '../container/open.js';
+import { checkSealedFile, openSealedFile, unsharedView, type CheckResult, type OpenedPayload } from '../container/open.js';
 import { factorProvider } from '../factors/registry.js';
 import { parsePublisherKey } from '../keys/publisher.js';
 import { createSessionFromMemory } from '../onnx/session.js';
@@ -65,10 +65,15 @@ export async function createSealedSession(
   options: OpenModelOptions & { sessionOptions?: InferenceSession.SessionOptions } = {},
 ): Promise<SealedSession> {
   const opened = await openModel(file, options);
+  // Large payloads are opened into shared memory, which onnxruntime refuses:
+  // hand it an alias of the same memory (no copy), or else a copy we wipe.
+  const alias = unsharedView(opened.bytes);
+  const bytes = alias ?? opened.bytes.slice();
   try {
-    const session = await createSessionFromMemory(opened.bytes, options.sessionOptions);
+    const session = await createSessionFromMemory(bytes, options.sessionOptions);
     return { session, slotIndex: opened.slotIndex, signer: opened.signer, modelBytes: opened.bytes.length };
   } finally {
+    if (!alias) bytes.fill(0);
     opened.release();
   }
 }
