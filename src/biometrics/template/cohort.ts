@@ -19,17 +19,23 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** Shipped cohort files live beside the sources, in the package's data folder. */
 const DATA_DIR = path.join(here, '..', '..', '..', '..', 'data', 'cohorts');
 
-const cache = new Map<string, Cohort | undefined>();
+const cache = new Map<string, (Cohort & { people: string[] }) | undefined>();
 
 /** The shipped cohort mean for an embedder, or undefined when none is shipped. */
 export function cohortFor(embedder: string): Cohort | undefined {
   if (cache.has(embedder)) return cache.get(embedder);
   const file = path.join(DATA_DIR, `${embedder}.json`);
-  let cohort: Cohort | undefined;
+  let cohort: (Cohort & { people: string[] }) | undefined;
   if (existsSync(file)) {
-    const o = JSON.parse(readFileSync(file, 'utf8')) as { id: string; mean: number[] };
-    cohort = { id: o.id, mean: Float32Array.from(o.mean) };
+    const o = JSON.parse(readFileSync(file, 'utf8')) as { id: string; mean: number[]; people?: string[] };
+    cohort = { id: o.id, mean: Float32Array.from(o.mean), people: o.people ?? [] };
   }
   cache.set(embedder, cohort);
   return cohort;
+}
+
+/** The people (dataset folder names) a shipped cohort mean was computed from: evaluations leave them out. */
+export function cohortPeople(embedder: string): string[] {
+  cohortFor(embedder);
+  return cache.get(embedder)?.people ?? [];
 }
