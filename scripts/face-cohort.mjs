@@ -1,6 +1,6 @@
 // Computes the cohort mean shipped in data/cohorts/EMBEDDER.json from an
 // embeddings dump (scripts/face-embed.mjs or `bioseal eval face --embeddings`):
-// the mean embedding of the first N people, whose names are recorded so that
+// the mean of the unit-normalised embeddings of the first N people, whose names are recorded so that
 // evaluations can leave them out.
 //   node scripts/face-cohort.mjs EMBEDDINGS.json [--people 250]
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -17,8 +17,10 @@ for (const r of dump.records) {
   if (!r.ok || !r.embedding || !chosen.has(r.person)) continue;
   const b = Buffer.from(r.embedding, 'base64');
   const e = new Float32Array(b.buffer, b.byteOffset, b.length / 4);
+  // A mean of unit vectors, as centreEmbedding expects.
+  const norm = Math.sqrt(e.reduce((a, v) => a + v * v, 0)) || 1;
   mean ??= new Float64Array(e.length);
-  e.forEach((v, i) => (mean[i] += v));
+  e.forEach((v, i) => (mean[i] += v / norm));
   count++;
 }
 const values = Array.from(mean, (v) => +(v / count).toPrecision(7));

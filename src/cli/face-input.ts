@@ -3,6 +3,7 @@
  * lazily so that the face model loads only when a face slot is tried.
  */
 import type { FaceInput } from '../factors/inputs.js';
+import { BiosealError } from '../errors.js';
 import type { FaceAnalysis, FaceEmbedder } from '../biometrics/face/embedder.js';
 
 let shared: Promise<FaceEmbedder> | undefined;
@@ -18,7 +19,15 @@ export async function analyseImages(paths: readonly string[]): Promise<{ label: 
   const { readImageFile } = await import('../biometrics/face/image.js');
   const embedder = await defaultEmbedder();
   const out: { label: string; analysis: FaceAnalysis }[] = [];
-  for (const p of paths) out.push({ label: p, analysis: await embedder.analyze(await readImageFile(p)) });
+  for (const p of paths) {
+    try {
+      out.push({ label: p, analysis: await embedder.analyze(await readImageFile(p)) });
+    } catch (error) {
+      // Say which image, keep the error's type and code.
+      if (error instanceof BiosealError && !error.message.startsWith(p)) error.message = `${p}: ${error.message}`;
+      throw error;
+    }
+  }
   return out;
 }
 

@@ -13,7 +13,7 @@ import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 import { existsSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { ProtectedTemplate } from '../biometrics/template/protected-template.js';
-import { templateLength } from '../biometrics/template/fuzzy-commitment.js';
+import { bchCode, templateLength } from '../biometrics/template/fuzzy-commitment.js';
 import { homeSubdir } from '../home.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { ExistsError, FormatError, TamperedError, UsageError } from '../errors.js';
@@ -139,7 +139,7 @@ export function parseFaceEnrolment(text: string): FaceEnrolment {
   if (!isObject(o) || o.format !== FACE_RECORD_FORMAT) throw new FormatError('not a bioseal face enrolment record');
   if (o.version !== 1) throw new FormatError(`face enrolment version ${String(o.version)} is not supported`);
   const name = field(o, 'name', isString, 'must be a string');
-  checkEnrolmentName(name);
+  if (!NAME.test(name)) throw new FormatError('face enrolment: the name is not valid');
   const id = field(o, 'id', (v): v is string => typeof v === 'string' && /^[0-9a-f]{32}$/.test(v), 'must be 32 hex digits');
   const created = field(o, 'created', isString, 'must be a string');
   const cohort = field(o, 'cohort', isString, 'must be a string');
@@ -156,6 +156,14 @@ export function parseFaceEnrolment(text: string): FaceEnrolment {
     kdfMemoryKiB: field(code, 'kdfMemoryKiB', isInt(8, 1024 * 1024), 'must be 8..1048576'),
     kdfPasses: field(code, 'kdfPasses', isInt(1, 32), 'must be 1..32'),
   };
+  try {
+    bchCode(params.m, params.t);
+  } catch {
+    throw new FormatError(`face enrolment: no BCH code has m=${params.m} and t=${params.t}`);
+  }
+  let padded = 1;
+  while (padded < dimensions) padded <<= 1;
+  if (outputs % padded !== 0) throw new FormatError('face enrolment: projection size does not fit the embedding size');
   const bits = templateLength(params);
   if (bits > outputs) throw new FormatError('face enrolment: more template bits than projected coordinates');
   const rawIndices = bytes(field(o, 'indices', isString, 'must be base64'), bits * 4, 'indices');

@@ -15,7 +15,10 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { FaceAnalysis, FaceEmbedder } from '../biometrics/face/embedder.js';
 import { centreEmbedding, cosineSimilarity, meanEmbedding } from '../biometrics/face/similarity.js';
-import { enrolTemplate, decodesTemplate, type TemplateParams } from '../biometrics/template/protected-template.js';
+import { enrolTemplate, decodesTemplate, freshBits, type TemplateParams } from '../biometrics/template/protected-template.js';
+
+/** Probes within this many bit errors beyond t of the enrolled bits still go through the real decoder. */
+const DECODE_MARGIN = 12;
 import { projectEmbedding, selectReliableBits } from '../biometrics/template/cancelable.js';
 import { messageBits, templateLength } from '../biometrics/template/fuzzy-commitment.js';
 import type { Cohort } from '../biometrics/template/cohort.js';
@@ -118,10 +121,28 @@ export async function evaluateFaces(images: readonly AnalysedImage[], o: FaceEva
     secret.fill(0);
     const g: number[] = [];
     const imp: number[] = [];
+    // The enrolled template bits, recomputed exactly as enrolment chose them
+    // (majority sign at the selected coordinates), to skip hopeless decodes.
+    const enrolProj = enrolSet.map((x) => projectEmbedding(x.embedding, o.cohort?.mean, template.projection));
+    const enrolledBits = Uint8Array.from(template.indices, (j) => (enrolProj.reduce((sum, p) => sum + p[j]!, 0) > 0 ? 1 : 0));
+    const n = (1 << o.params.m) - 1;
+    const worstBlock = (bits: Uint8Array) => {
+      let worst = 0;
+      for (let b = 0; b < o.params.blocks; b++) {
+        let d = 0;
+        for (let i = b * n; i < (b + 1) * n; i++) d += bits[i]! ^ enrolledBits[i]!;
+        worst = Math.max(worst, d);
+      }
+      return worst;
+    };
     for (const probe of centredAll) {
       if (probe.person === person && enrolSet.some((x) => x.file === probe.file)) continue;
       const score = cosineSimilarity(probe.c, reference);
-      const decodes = decodesTemplate(template, probe.raw, o.cohort?.mean) !== undefined;
+      // A BCH decoder with designed distance 2t+1 cannot return the enrolled
+      // message for a word more than t errors away in any block; the real
+      // decoder runs on everything within a margin of that bound.
+      const far = worstBlock(freshBits(template, probe.raw, o.cohort?.mean)) > o.params.t + DECODE_MARGIN;
+      const decodes = !far && decodesTemplate(template, probe.raw, o.cohort?.mean) !== undefined;
       if (probe.person === person) {
         g.push(score);
         probesG++;

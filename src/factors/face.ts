@@ -34,15 +34,13 @@ function decodeParams(params: Uint8Array): { id: string; check: Uint8Array } {
 async function faceSecret(enrolment: FaceEnrolment, inputs: UnlockInputs): Promise<Uint8Array | undefined> {
   const limiter = new AttemptLimiter(inputs.home ?? biosealHomePath());
   const key = `face:${enrolment.id}`;
-  limiter.assertAllowed(key, 'face');
+  // Counted before the face is checked, so parallel attempts cannot outrun the limit.
+  limiter.beginAttempt(key, 'face');
   const frames = await inputs.face!.capture();
   // Loaded on demand: the face stack (image decoding, models) is heavy and most unlocks never need it.
   const { verifyFace } = await import('../enrolment/face.js');
   const result = await verifyFace(enrolment, frames);
-  if (!result.match || !result.secret) {
-    limiter.recordFailure(key);
-    return undefined;
-  }
+  if (!result.match || !result.secret) return undefined;
   limiter.recordSuccess(key);
   return result.secret;
 }

@@ -46,7 +46,10 @@ export class AttemptLimiter {
 
   /** Milliseconds the caller must still wait before an attempt on `key` (0 when allowed). */
   waitMs(key: string): number {
-    const e = this.read()[key];
+    return this.waitFor(this.read()[key]);
+  }
+
+  private waitFor(e: Entry | undefined): number {
     if (!e || e.failures < this.policy.freeAttempts) return 0;
     const over = e.failures - this.policy.freeAttempts;
     const delay = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** Math.min(over, 30));
@@ -59,6 +62,24 @@ export class AttemptLimiter {
     if (wait > 0) {
       throw new RateLimitError(`too many failed ${what} attempts: try again in ${Math.ceil(wait / 1000)} s`, wait);
     }
+  }
+
+  /**
+   * Checks and counts an attempt in one locked step, so concurrent attempts
+   * cannot all slip through before any failure is recorded. The attempt counts
+   * as a failure until `recordSuccess` clears it.
+   * @throws RateLimitError when an attempt on `key` is not allowed yet.
+   */
+  beginAttempt(key: string, what: string): void {
+    let wait = 0;
+    this.update((s) => {
+      wait = this.waitFor(s[key]);
+      if (wait > 0) return false;
+      const e = s[key] ?? { failures: 0, lastFailure: 0 };
+      s[key] = { failures: e.failures + 1, lastFailure: this.now() };
+      return true;
+    });
+    if (wait > 0) throw new RateLimitError(`too many failed ${what} attempts: try again in ${Math.ceil(wait / 1000)} s`, wait);
   }
 
   recordFailure(key: string): void {
@@ -96,11 +117,11 @@ export class AttemptLimiter {
     }
   }
 
-  private update(change: (s: State) => void): void {
+  private update(change: (s: State) => void | boolean): void {
     this.lock();
     try {
       const state = this.read();
-      change(state);
+      if (change(state) === false) return;
       const temp = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
       writeFileSync(temp, JSON.stringify(state), { mode: 0o600 });
       renameSync(temp, this.file);

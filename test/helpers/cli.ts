@@ -32,6 +32,11 @@ export const EXIT = {
   E_EXISTS: 9,
   E_RATE_LIMIT: 10,
   E_MODEL: 11,
+  E_IMAGE: 12,
+  E_FACE_NOT_FOUND: 13,
+  E_FACE_MULTIPLE: 14,
+  E_FACE_QUALITY: 15,
+  E_ENROLMENT: 16,
 } as const;
 
 export type ErrorCode = Exclude<keyof typeof EXIT, 'OK'>;

@@ -42,7 +42,8 @@ export function checkPassiveLiveness(frames: readonly FaceAnalysis[], t: Passive
   if (antispoof === null || liveness === null) {
     return { passed: Boolean(t.allowMissing), antispoof, liveness, reason: 'this face model gives no liveness scores' };
   }
-  if (antispoof < t.antispoof) return { passed: false, antispoof, liveness, reason: `anti-spoof score ${antispoof.toFixed(2)} below ${t.antispoof}` };
-  if (liveness < t.liveness) return { passed: false, antispoof, liveness, reason: `liveness score ${liveness.toFixed(2)} below ${t.liveness}` };
+  // Written so that NaN fails: only a score known to be above the bar passes.
+  if (!(antispoof >= t.antispoof)) return { passed: false, antispoof, liveness, reason: `anti-spoof score ${antispoof.toFixed(2)} below ${t.antispoof}` };
+  if (!(liveness >= t.liveness)) return { passed: false, antispoof, liveness, reason: `liveness score ${liveness.toFixed(2)} below ${t.liveness}` };
   return { passed: true, antispoof, liveness, reason: 'passive liveness scores above thresholds' };
 }

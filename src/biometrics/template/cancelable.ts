@@ -69,16 +69,21 @@ function signsFor(seed: Uint8Array, count: number): Int8Array {
 }
 
 /**
- * Centres and L2-normalises an embedding, then applies `outputs / d` independent
+ * Centres an embedding on a cohort mean (of unit vectors), then applies `outputs / d` independent
  * structured rotations (d = embedding length rounded up to a power of two).
  */
 export function projectEmbedding(embedding: Float32Array, mean: Float32Array | undefined, p: ProjectionParams): Float64Array {
   const d = nextPow2(embedding.length);
   if (p.outputs % d !== 0) throw new RangeError(`outputs (${p.outputs}) must be a multiple of ${d}`);
+  // Centred exactly as centreEmbedding does: unit length first, then minus
+  // the cohort mean (a mean of unit vectors), then unit length again.
+  let inNorm = 0;
+  for (let i = 0; i < embedding.length; i++) inNorm += embedding[i]! * embedding[i]!;
+  inNorm = Math.sqrt(inNorm) || 1;
   const centred = new Float64Array(d);
   let norm = 0;
   for (let i = 0; i < embedding.length; i++) {
-    const v = embedding[i]! - (mean?.[i] ?? 0);
+    const v = embedding[i]! / inNorm - (mean?.[i] ?? 0);
     centred[i] = v;
     norm += v * v;
   }

@@ -52,7 +52,7 @@ Options:
     const images = listImages(dir);
     if (images.length === 0) throw new UsageError(`${dir} holds no images (.jpg, .png, .pgm, ...)`);
     const home = ensureBiosealHome(biosealHomePath());
-    out.info(`analysing ${images.length} image(s)...`);
+    if (!out.json) process.stderr.write(`analysing ${images.length} image(s)...\n`);
     const samples = await analyseImages(images);
     const { enrolFace } = await import('../../enrolment/face.js');
     const r = await enrolFace({ home, name: (values.name as string | undefined) ?? 'default', samples, overwrite: Boolean(values.force) });

@@ -27,13 +27,12 @@ attempt waits 30 s, then twice as long.`,
     const enrolment = loadFaceEnrolment(home, (values.name as string | undefined) ?? 'default');
     const limiter = new AttemptLimiter(home);
     const key = `face:${enrolment.id}`;
-    limiter.assertAllowed(key, 'face');
+    limiter.beginAttempt(key, 'face');
     const samples = await analyseImages(images);
     const { verifyFace } = await import('../../enrolment/face.js');
     const r = await verifyFace(enrolment, samples.map((s) => s.analysis));
     wipe(r.secret);
     if (r.match) limiter.recordSuccess(key);
-    else limiter.recordFailure(key);
     out.info(`${r.match ? 'MATCH' : 'NO MATCH'}: ${r.reason}`);
     out.info(`  score:    ${r.score.toFixed(3)} (share of template bits that agree; matches decode at ${r.match ? 'this' : 'a higher'} level)`);
     out.info(`  liveness: ${r.liveness.passed ? 'passed' : 'FAILED'} (anti-spoof ${r.liveness.antispoof?.toFixed(2) ?? 'n/a'}, liveness ${r.liveness.liveness?.toFixed(2) ?? 'n/a'})`);
