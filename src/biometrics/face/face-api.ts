@@ -179,7 +179,7 @@ export class FaceApiEmbedder implements FaceEmbedder {
     // about 55% of the way from the eye line down to the mouth line.
     const yaw = (Math.atan2(nose[0] - eyeMid[0], 0.65 * ied) * 180) / Math.PI;
     const faceH = d(eyeMid, mouthMid) || 1;
-    const pitch = (Math.atan2(0.55 * faceH - (nose[1] - eyeMid[1]), 0.65 * ied) * 180) / Math.PI;
+    const pitch = (Math.atan2(nose[1] - eyeMid[1] - 0.55 * faceH, 0.65 * ied) * 180) / Math.PI;
     const b = f.detection.box;
     const box: Box = { x: b.x - ox, y: b.y - oy, width: b.width, height: b.height };
     const five: FaceLandmarks['five'] = [eyeL, eyeR, nose, mouthL, mouthR];
@@ -215,3 +215,4 @@ export class FaceApiEmbedder implements FaceEmbedder {
     for (const net of [this.#api.nets.ssdMobilenetv1, this.#api.nets.faceLandmark68Net, this.#api.nets.faceRecognitionNet]) net.dispose();
   }
 }
+
