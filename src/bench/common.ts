@@ -7,6 +7,7 @@
  * missing tool) reports `available: false` and null figures.
  */
 import { randomBytes } from 'node:crypto';
+import { formatBytes } from '../util/format.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -191,17 +192,8 @@ export async function makeFixture(ctx: BenchContext, sizeBytes: number): Promise
   return { sizeBytes, plaintextPath, sealedPath, keyFilePath, keyBytes, home };
 }
 
-/** `1.0 GiB`, `256 MiB`, ... */
-export function formatSize(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
-}
+/** `1 GiB`, `256 MiB`, ... */
+export const formatSize = formatBytes;
 
 /** The built CLI entry point (dist/src/cli/bin.js). */
 export function cliEntry(): string {

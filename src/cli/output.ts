@@ -3,6 +3,7 @@
  * progress bars on stderr only when it is a terminal and --json is off.
  */
 import cliProgress from 'cli-progress';
+import { formatBytes } from '../util/format.js';
 
 export interface Output {
   readonly json: boolean;
@@ -14,17 +15,6 @@ export interface Output {
   result(value: unknown): void;
   /** A progress reporter for long work, or undefined when no bar should be drawn. */
   progress(label: string): ((done: number, total: number) => void) & { stop(): void };
-}
-
-function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
 }
 
 export { formatBytes };
