@@ -42,3 +42,17 @@ export {
   RateLimitError,
   ModelError,
 } from './errors.js';
+
+// The face factor: engine, enrolment and verification, templates, liveness, evaluation.
+export { HumanEmbedder, FaceApiEmbedder, OnnxFaceRecognizer, readImageFile, decodeImage, checkFaceQuality } from './biometrics/face/index.js';
+export type { FaceEmbedder, FaceAnalysis, FaceRecognizer, DecodedImage } from './biometrics/face/index.js';
+export { ImageError, FaceNotFoundError, MultipleFacesError, FaceQualityError } from './biometrics/face/index.js';
+export { enrolFace, verifyFace, EnrolmentError, FACE_TEMPLATE_PARAMS } from './enrolment/face.js';
+export type { EnrolFaceOptions, EnrolFaceResult, FaceVerification } from './enrolment/face.js';
+export { loadFaceEnrolment, listFaceEnrolments, removeFaceEnrolment } from './enrolment/face-record.js';
+export type { FaceEnrolment } from './enrolment/face-record.js';
+export { verifyChallenge, drawChallenge } from './biometrics/liveness/challenge.js';
+export type { Challenge, ChallengeResult } from './biometrics/liveness/challenge.js';
+export { checkPassiveLiveness } from './biometrics/liveness/passive.js';
+export { AttemptLimiter } from './factors/rate-limit.js';
+export type { FaceInput } from './factors/inputs.js';
