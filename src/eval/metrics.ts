@@ -19,12 +19,12 @@ export interface OperatingPoint {
   readonly fnmr: number;
 }
 
-function sorted(a: readonly number[]): number[] {
-  return [...a].sort((x, y) => x - y);
+function sorted(a: readonly number[]): Float64Array {
+  return Float64Array.from(a).sort();
 }
 
 /** Count of values in sorted `a` that are < x. */
-function countBelow(a: readonly number[], x: number): number {
+function countBelow(a: Float64Array, x: number): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {
@@ -35,48 +35,86 @@ function countBelow(a: readonly number[], x: number): number {
   return lo;
 }
 
-/** Every distinct threshold with its FMR and FNMR, from accept-all to reject-all. */
+/**
+ * Every distinct threshold with its FMR and FNMR, from accept-all to
+ * reject-all (for plots; the metrics below sweep without building this list).
+ */
 export function operatingPoints(s: ScoreSets): OperatingPoint[] {
   const g = sorted(s.genuine);
   const i = sorted(s.impostor);
-  const thresholds = [...new Set([...g, ...i])].sort((x, y) => x - y);
-  thresholds.push(Infinity);
-  return thresholds.map((t) => ({
-    threshold: t,
-    fmr: i.length ? (i.length - countBelow(i, t)) / i.length : 0,
-    fnmr: g.length ? countBelow(g, t) / g.length : 0,
-  }));
-}
-
-/** Equal error rate: the mean of FMR and FNMR where they cross (interpolated between thresholds). */
-export function equalErrorRate(s: ScoreSets): { eer: number; threshold: number } {
-  const pts = operatingPoints(s);
-  for (let k = 1; k < pts.length; k++) {
-    const a = pts[k - 1]!;
-    const b = pts[k]!;
-    if (a.fmr >= a.fnmr && b.fmr <= b.fnmr) {
-      // FMR falls and FNMR rises with the threshold; interpolate the crossing.
-      const da = a.fmr - a.fnmr;
-      const db = b.fmr - b.fnmr;
-      const w = da === db ? 0.5 : da / (da - db);
-      const fmr = a.fmr + w * (b.fmr - a.fmr);
-      const fnmr = a.fnmr + w * (b.fnmr - a.fnmr);
-      return { eer: (fmr + fnmr) / 2, threshold: b.threshold };
-    }
+  const thresholds = Float64Array.from(new Set([...g, ...i])).sort();
+  const out: OperatingPoint[] = [];
+  for (const t of [...thresholds, Infinity]) {
+    out.push({
+      threshold: t,
+      fmr: i.length ? (i.length - countBelow(i, t)) / i.length : 0,
+      fnmr: g.length ? countBelow(g, t) / g.length : 0,
+    });
   }
-  return { eer: 0.5, threshold: NaN };
+  return out;
 }
 
 /**
- * The lowest FNMR at which FMR <= target, with its threshold. When the
- * impostor set is too small to resolve the target (fewer than 1/target
+ * Equal error rate: the mean of FMR and FNMR where they cross, interpolated
+ * between neighbouring thresholds. One merge-style sweep over the sorted scores.
+ */
+export function equalErrorRate(s: ScoreSets): { eer: number; threshold: number } {
+  const g = sorted(s.genuine);
+  const i = sorted(s.impostor);
+  if (g.length === 0 || i.length === 0) return { eer: 0.5, threshold: NaN };
+  // Threshold t accepts scores >= t. Walk t upward over the distinct scores.
+  let gi = 0;
+  let ii = 0;
+  let prev = { fmr: 1, fnmr: 0, t: -Infinity };
+  while (gi < g.length || ii < i.length) {
+    const t = Math.min(gi < g.length ? g[gi]! : Infinity, ii < i.length ? i[ii]! : Infinity);
+    const fmr = (i.length - ii) / i.length;
+    const fnmr = gi / g.length;
+    if (fmr <= fnmr) {
+      const da = prev.fmr - prev.fnmr;
+      const db = fmr - fnmr;
+      const w = da === db ? 0.5 : da / (da - db);
+      return { eer: (prev.fmr + w * (fmr - prev.fmr) + prev.fnmr + w * (fnmr - prev.fnmr)) / 2, threshold: t };
+    }
+    prev = { fmr, fnmr, t };
+    while (gi < g.length && g[gi] === t) gi++;
+    while (ii < i.length && i[ii] === t) ii++;
+  }
+  // Past the highest score: accept nothing.
+  const da = prev.fmr - prev.fnmr;
+  const db = 0 - 1;
+  const w = da / (da - db);
+  return { eer: (prev.fmr + w * (0 - prev.fmr) + prev.fnmr + w * (1 - prev.fnmr)) / 2, threshold: Infinity };
+}
+
+/**
+ * The lowest FNMR at which FMR <= target, with its threshold: just above
+ * the (k+1)-th highest impostor score, k = floor(target x impostors). When
+ * the impostor set is too small to resolve the target (fewer than 1/target
  * scores), `resolvable` is false and the figure rests on zero observed false
  * matches.
  */
 export function fnmrAtFmr(s: ScoreSets, target: number): OperatingPoint & { resolvable: boolean } {
-  const pts = operatingPoints(s);
-  const ok = pts.find((p) => p.fmr <= target)!;
-  return { ...ok, resolvable: s.impostor.length * target >= 1 };
+  const g = sorted(s.genuine);
+  const i = sorted(s.impostor);
+  const allowed = Math.floor(target * i.length);
+  const resolvable = i.length * target >= 1;
+  if (allowed >= i.length) return { threshold: -Infinity, fmr: 1, fnmr: 0, resolvable };
+  const v = i[i.length - 1 - allowed]!; // the (allowed+1)-th highest impostor score
+  const threshold = nextUp(v);
+  const fmr = (i.length - countBelow(i, threshold)) / i.length;
+  return { threshold, fmr, fnmr: g.length ? countBelow(g, threshold) / g.length : 0, resolvable };
+}
+
+/** The smallest double greater than x. */
+function nextUp(x: number): number {
+  if (x === Infinity || Number.isNaN(x)) return x;
+  if (x === 0) return Number.MIN_VALUE;
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, x);
+  const bits = buf.getBigUint64(0);
+  buf.setBigUint64(0, x > 0 ? bits + 1n : bits - 1n);
+  return buf.getFloat64(0);
 }
 
 /** A two-sided percentile interval from bootstrap replicates. */
