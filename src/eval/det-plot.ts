@@ -59,8 +59,21 @@ export function detSvg(series: readonly DetSeries[], title: string): string {
   parts.push(`<text x="${W / 2}" y="${H - 18}" text-anchor="middle">false match rate (FMR)</text>`);
   parts.push(`<text transform="translate(18 ${H / 2}) rotate(-90)" text-anchor="middle">false non-match rate (FNMR)</text>`);
   series.forEach((s, k) => {
-    const pts = operatingPoints(s.scores).filter((p) => p.fmr > 0 && p.fnmr > 0);
-    const d = pts.map((p, i) => `${i ? 'L' : 'M'}${x(p.fmr).toFixed(1)},${y(p.fnmr).toFixed(1)}`).join('');
+    // Millions of thresholds collapse to a few thousand pixels: keep a point
+    // only when it moves at least half a pixel from the last one kept.
+    const path: string[] = [];
+    let lastX = NaN;
+    let lastY = NaN;
+    for (const p of operatingPoints(s.scores)) {
+      if (!(p.fmr > 0 && p.fnmr > 0)) continue;
+      const px = x(p.fmr);
+      const py = y(p.fnmr);
+      if (Math.abs(px - lastX) < 0.5 && Math.abs(py - lastY) < 0.5) continue;
+      path.push(`${path.length ? 'L' : 'M'}${px.toFixed(1)},${py.toFixed(1)}`);
+      lastX = px;
+      lastY = py;
+    }
+    const d = path.join('');
     const colour = COLOURS[k % COLOURS.length];
     if (d) parts.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="2"/>`);
     parts.push(`<line x1="${W - 230}" y1="${m.t + 18 + k * 18}" x2="${W - 205}" y2="${m.t + 18 + k * 18}" stroke="${colour}" stroke-width="3"/><text x="${W - 198}" y="${m.t + 22 + k * 18}">${escape(s.label)}</text>`);
