@@ -94,13 +94,11 @@ the turn, a photo that does not respond to the challenge, and recaptured
       const excludeNow = values['no-exclude-cohort'] ? new Set<string>() : new Set(cohortPeople(embedder.name));
       const people = listDataset(dir, maxPerPerson, excludeNow);
       const { readImageFile } = await import('../../biometrics/face/image.js');
-      const progress = out.progress('analysing');
       const r = await analyseDataset(people, embedder, (f) => readImageFile(f), (d, t) => {
         if (!out.json && process.stderr.isTTY) process.stderr.write(`\ranalysing ${d}/${t}`);
-        void progress;
       });
       if (!out.json && process.stderr.isTTY) process.stderr.write('\n');
-      images = r.images.map((x) => ({ ...x, file: x.file }));
+      images = r.images;
       failures = r.failures;
       msPerImage = r.msPerImage;
       if (cache) {
@@ -136,9 +134,8 @@ the turn, a photo that does not respond to the challenge, and recaptured
       await writePlot(values.plot as string, detSvg([{ label: `${embedderName} (EER ${pct(report.eer)})`, scores: report.scores }], `DET: ${dir}`));
       out.info(`DET curve written to ${values.plot}`);
     }
-    const { scores, ...rest2 } = report;
-    void scores;
-    out.result({ ...rest2, embedder: embedderName, cohort: cohort?.id ?? null, failures: failures.length, ms_per_image: msPerImage, enrol });
+    const { scores: _scores, ...summary } = report;
+    out.result({ ...summary, embedder: embedderName, cohort: cohort?.id ?? null, failures: failures.length, ms_per_image: msPerImage, enrol });
   },
 };
 
