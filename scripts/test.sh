@@ -2,6 +2,7 @@
 # Runs every test: installs what the tests need, builds, then runs the suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup-system.sh
 [ -d node_modules ] || npm ci
 node scripts/build-native.mjs
 npx tsc -p tsconfig.json

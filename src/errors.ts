@@ -95,3 +95,30 @@ export class ModelError extends BiosealError {
     super('E_MODEL', message, options);
   }
 }
+
+/**
+ * Why a device factor could not produce its secret, for scripts and pages to
+ * switch on: the message says the same in words.
+ */
+export type DeviceFailure =
+  /** The tool, library, TPM, token or browser is missing or unreachable. */
+  | 'unavailable'
+  /** The person cancelled, or no authenticator answered. */
+  | 'cancelled'
+  /** Nobody completed the ceremony in time. */
+  | 'timeout'
+  /** The authenticator lacks a capability bioseal requires (PRF, hmac-secret, user verification). */
+  | 'unsupported'
+  /** The device refused: wrong PIN, user verification failed, PCR values changed, key missing. */
+  | 'refused'
+  /** A response failed verification: wrong origin, replayed challenge, bad signature. */
+  | 'invalid-response';
+
+/** A device factor (passkey, fido2, tpm, pkcs11) could not be used. */
+export class DeviceError extends BiosealError {
+  readonly failure: DeviceFailure;
+  constructor(failure: DeviceFailure, message: string, options?: { cause?: unknown }) {
+    super('E_DEVICE', message, options);
+    this.failure = failure;
+  }
+}

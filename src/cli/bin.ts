@@ -4,7 +4,7 @@
  * command, and turns typed errors into messages and exit codes in one place.
  */
 import { parseArgs } from 'node:util';
-import { AuthError, BiosealError } from '../errors.js';
+import { AuthError, BiosealError, DeviceError } from '../errors.js';
 import { createOutput } from './output.js';
 import { exitCodeFor } from './exit-codes.js';
 import type { Command } from './command.js';
@@ -94,7 +94,8 @@ function report(error: unknown, json: boolean): number {
   const code = known ? error.code : 'E_INTERNAL';
   const message = known ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
   if (json) {
-    const doc = JSON.stringify({ error: { code, message } });
+    const failure = error instanceof DeviceError ? { failure: error.failure } : {};
+    const doc = JSON.stringify({ error: { code, message, ...failure } });
     process.stdout.write(doc + '\n');
     process.stderr.write(doc + '\n');
   } else {

@@ -17,6 +17,7 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   E_FACE_MULTIPLE: 14,
   E_FACE_QUALITY: 15,
   E_ENROLMENT: 16,
+  E_DEVICE: 17,
 };
 
 export function exitCodeFor(code: string): number {

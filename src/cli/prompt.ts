@@ -13,7 +13,7 @@ export function canPrompt(): boolean {
  * @throws UsageError when there is no terminal or the user interrupts.
  */
 export function promptHidden(question: string): Promise<string> {
-  if (!canPrompt()) return Promise.reject(new UsageError('no terminal to ask for a passphrase: use --passphrase-file or BIOSEAL_PASSPHRASE'));
+  if (!canPrompt()) return Promise.reject(new UsageError('no terminal to ask on: give the passphrase or PIN in a file (--passphrase-file, --pin-file) or the environment'));
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
     stdin.setRawMode(true); // echo off before asking, so early keystrokes are not shown

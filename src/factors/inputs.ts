@@ -23,6 +23,30 @@ export interface UnlockInputs {
   readonly identities?: IdentityResolver;
   /** Face images or camera frames presented for the face factor. */
   readonly face?: FaceInput;
+  /**
+   * Returns the PIN of a token or security key as UTF-8 bytes, or undefined
+   * when there is none to be had. Asked only when a slot needs it; cached.
+   */
+  readonly pin?: () => Promise<Uint8Array | undefined>;
+  /** The TPM to talk to, as a tpm2-tools TCTI string (default: BIOSEAL_TPM_TCTI, then the TPM device). */
+  readonly tpmTcti?: string;
+  /** How to tell the person what to do (touch a key, open a page). Absent: nothing is shown. */
+  readonly interaction?: Interaction;
+  /** When sealing: which enrolment each device factor uses, by factor name (default "default"). */
+  readonly enrolments?: Readonly<Record<string, string>>;
+}
+
+/** The enrolment a factor uses when making a new slot. */
+export function enrolmentNameFor(inputs: UnlockInputs, factor: string): string {
+  return inputs.enrolments?.[factor] ?? 'default';
+}
+
+/** The channel through which a factor asks the person for an action. */
+export interface Interaction {
+  /** Shows a short instruction ("touch your security key"). */
+  notify(message: string): void;
+  /** Sends the person to a page on this machine (prints it, and opens a browser where one is available). */
+  openUrl(url: string): void;
 }
 
 /** A face presented for unlocking: analysed lazily, so the model loads only when a face slot is tried. */
@@ -41,7 +65,7 @@ export interface IdentityResolver {
   secretKey(publicKey: Uint8Array): Promise<Uint8Array | undefined>;
 }
 
-/** Wraps a passphrase source so that it is asked at most once. */
+/** Wraps a passphrase or PIN source so that it is asked at most once. */
 export function cachedPassphrase(source: () => Promise<Uint8Array | undefined>): () => Promise<Uint8Array | undefined> {
   let asked: Promise<Uint8Array | undefined> | undefined;
   return () => (asked ??= source());

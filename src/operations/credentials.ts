@@ -3,7 +3,7 @@
  * the UnlockInputs that factors draw on.
  */
 import { biosealHomePath } from '../home.js';
-import { cachedPassphrase, passphraseBytes, type FaceInput, type UnlockInputs } from '../factors/inputs.js';
+import { cachedPassphrase, passphraseBytes, type FaceInput, type Interaction, type UnlockInputs } from '../factors/inputs.js';
 import { identityResolver } from '../identity/store.js';
 import { readKeyFile } from '../keys/keyfile.js';
 
@@ -20,6 +20,14 @@ export interface Credentials {
   readonly useIdentities?: boolean;
   /** A face presented for face slots. */
   readonly face?: FaceInput;
+  /** The PIN of a token or security key, or a function asked only when a slot needs it. */
+  readonly pin?: PassphraseInput;
+  /** The TPM's TCTI (default: BIOSEAL_TPM_TCTI, then the TPM device). */
+  readonly tpmTcti?: string;
+  /** How device factors ask the person for an action. */
+  readonly interaction?: Interaction;
+  /** When sealing: which enrolment each device factor uses, by factor name (default "default"). */
+  readonly enrolments?: Readonly<Record<string, string>>;
 }
 
 function toBytes(p: string | Uint8Array | undefined): Uint8Array | undefined {
@@ -27,13 +35,24 @@ function toBytes(p: string | Uint8Array | undefined): Uint8Array | undefined {
   return typeof p === 'string' ? passphraseBytes(p) : new Uint8Array(p); // a copy, also for a Buffer
 }
 
+function lazyBytes(source: PassphraseInput | undefined): (() => Promise<Uint8Array | undefined>) | undefined {
+  if (source === undefined) return undefined;
+  return cachedPassphrase(async () => toBytes(typeof source === 'function' ? await source() : source));
+}
+
 /** Builds the factor inputs for a set of credentials (key files are read now, the passphrase lazily). */
 export function inputsFromCredentials(c: Credentials = {}): UnlockInputs {
   const home = c.home ?? biosealHomePath();
-  const source = c.passphrase;
-  const passphrase =
-    source === undefined ? undefined : cachedPassphrase(async () => toBytes(typeof source === 'function' ? await source() : source));
   const keyFiles = (c.keyFiles ?? []).map((k) => (typeof k === 'string' ? readKeyFile(k) : k));
-  const base: UnlockInputs = { passphrase, keyFiles, home, face: c.face };
+  const base: UnlockInputs = {
+    passphrase: lazyBytes(c.passphrase),
+    keyFiles,
+    home,
+    face: c.face,
+    pin: lazyBytes(c.pin),
+    tpmTcti: c.tpmTcti,
+    interaction: c.interaction,
+    enrolments: c.enrolments,
+  };
   return c.useIdentities === false ? base : { ...base, identities: identityResolver(home, base) };
 }

@@ -1,63 +1,56 @@
-import { readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { biosealHomePath, ensureBiosealHome } from '../../home.js';
-import { describeFsError } from '../../util/atomic-file.js';
-import { IOError, UsageError } from '../../errors.js';
-import { analyseImages } from '../face-input.js';
-import type { Command } from '../command.js';
+/**
+ * `bioseal enroll FACTOR ...`: dispatches to the factor's subcommand
+ * (src/cli/enroll/). The options of every subcommand are accepted by the
+ * parser; each subcommand reads its own.
+ */
+import { UsageError } from '../../errors.js';
+import type { Command, OptionsSpec } from '../command.js';
+import type { EnrolSubcommand } from '../enroll/subcommand.js';
+import { enrolFaceCommand } from '../enroll/face.js';
 
-const IMAGE_EXT = /\.(jpe?g|png|webp|pgm|ppm|pnm|bmp|tiff?|gif|avif)$/i;
+const SUBCOMMANDS: readonly EnrolSubcommand[] = [enrolFaceCommand];
 
-/** Image files in a directory, in natural order (2.jpg before 10.jpg). */
-export function listImages(dir: string): string[] {
-  let entries: string[];
-  try {
-    if (!statSync(dir).isDirectory()) throw new IOError(`${dir}: not a directory`);
-    entries = readdirSync(dir);
-  } catch (error) {
-    if (error instanceof IOError) throw error;
-    throw describeFsError(error, dir);
-  }
-  return entries
-    .filter((f) => IMAGE_EXT.test(f))
-    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
-    .map((f) => path.join(dir, f));
+const COMMON: OptionsSpec = {
+  name: { type: 'string' },
+  force: { type: 'boolean' },
+};
+
+function mergedOptions(): OptionsSpec {
+  const out: OptionsSpec = { ...COMMON };
+  for (const s of SUBCOMMANDS) Object.assign(out, s.options);
+  return out;
+}
+
+/** Options given that the chosen factor does not take (the parser accepts the union). */
+function foreignOptions(sub: EnrolSubcommand, values: Record<string, unknown>): string[] {
+  return Object.keys(values).filter((k) => values[k] !== undefined && k !== 'json' && k !== 'help' && !(k in COMMON) && !(k in sub.options));
 }
 
 export const enrollCommand: Command = {
   name: 'enroll',
-  summary: 'enrol a factor: a face from images',
-  help: `Usage: bioseal enroll face --images DIR [--name NAME] [--force] [--json]
+  summary: `enrol a factor: ${SUBCOMMANDS.map((s) => s.factor).join(', ')}`,
+  help: `Usage:
+${SUBCOMMANDS.map((s) => `  ${s.usage}`).join('\n')}
 
-Enrols a face from the images in DIR (3 to 32 images of one person, one face
-each). Every image must pass the quality checks (one face, large, bright and
-sharp enough, facing the camera) and the passive liveness check, and the images
-must agree with one another. Only a protected template is stored, under
-$BIOSEAL_HOME/enrolments/face/NAME.json: no image, no embedding.
+Enrols a factor under a NAME (default: default) in $BIOSEAL_HOME/enrolments/.
+Key slots name the enrolment they were made with; re-enrolling a NAME (--force)
+revokes it, and slots made with the old enrolment no longer open.
 
-Re-enrolling a NAME (--force) draws a new random transform: the old template is
-revoked and key slots made with it no longer open.
+${SUBCOMMANDS.map((s) => `${s.factor}:\n${s.help}`).join('\n\n')}
 
-Options:
-  --images DIR   folder of face images
+Common options:
   --name NAME    enrolment name (default: default)
-  --force        replace an existing enrolment of that name`,
-  options: { images: { type: 'string' }, name: { type: 'string' }, force: { type: 'boolean' } },
+  --force        replace an existing enrolment of that name
+  --json         print the result as JSON`,
+  options: mergedOptions(),
   async run(values, positionals, out) {
     const [factor, ...rest] = positionals;
-    if (factor !== 'face') throw new UsageError(factor ? `cannot enrol "${factor}" (this version enrols: face)` : 'enroll needs a factor: bioseal enroll face --images DIR');
-    if (rest.length) throw new UsageError('enroll face takes no further arguments');
-    const dir = values.images as string | undefined;
-    if (!dir) throw new UsageError('enroll face needs --images DIR');
-    const images = listImages(dir);
-    if (images.length === 0) throw new UsageError(`${dir} holds no images (.jpg, .png, .pgm, ...)`);
-    const home = ensureBiosealHome(biosealHomePath());
-    if (!out.json) process.stderr.write(`analysing ${images.length} image(s)...\n`);
-    const samples = await analyseImages(images);
-    const { enrolFace } = await import('../../enrolment/face.js');
-    const r = await enrolFace({ home, name: (values.name as string | undefined) ?? 'default', samples, overwrite: Boolean(values.force) });
-    out.info(`enrolled face "${r.enrolment.name}" from ${samples.length} images (model ${r.enrolment.template.embedder}, consistency ${r.consistency.toFixed(2)})`);
-    out.info(`stored the protected template in ${r.file}`);
-    out.result({ ok: true, name: r.enrolment.name, id: r.enrolment.id, file: r.file, images: samples.length, embedder: r.enrolment.template.embedder, consistency: r.consistency, unanimousBits: r.unanimousBits });
+    const known = SUBCOMMANDS.map((s) => s.factor).join(', ');
+    if (!factor) throw new UsageError(`enroll needs a factor (${known}); see bioseal enroll --help`);
+    const sub = SUBCOMMANDS.find((s) => s.factor === factor);
+    if (!sub) throw new UsageError(`cannot enrol "${factor}" (this version enrols: ${known})`);
+    const foreign = foreignOptions(sub, values);
+    if (foreign.length) throw new UsageError(`enroll ${factor} does not take --${foreign.join(', --')} (see bioseal enroll --help)`);
+    return sub.run(values, rest, out);
   },
 };

@@ -1,6 +1,6 @@
 import { sealModel } from '../../operations/seal.js';
 import { formatBytes } from '../output.js';
-import { passphraseSource } from '../unlock-args.js';
+import { deviceCredentialsFrom, parseEnrolmentChoices, passphraseSource } from '../unlock-args.js';
 import { biosealHomePath } from '../../home.js';
 import { UsageError } from '../../errors.js';
 import { parsePolicy } from '../../policy/expression.js';
@@ -19,12 +19,16 @@ policy, and each recipient, becomes one key slot; any one slot opens the file.
 Options:
   -o, --output OUT          the sealed file to write (required)
   --policy EXPR             unlock policy, e.g. "keyfile | recovery" (repeatable)
-                            factors: keyfile, recovery, face (never alone: pair it, e.g. "face & recovery")
+                            factors: keyfile, recovery, tpm, pkcs11, passkey, fido2, face
+                            (face never alone: pair it, e.g. "face & tpm")
   --recipient PUBKEY        seal for an identity (bioseal1..., from keygen --identity) (repeatable)
   --passphrase-file F       passphrase for recovery slots (or BIOSEAL_PASSPHRASE, or a prompt)
   --key-file F              key file for keyfile slots
   --face IMAGE              a face image for face slots (repeatable); matched against the enrolment
   --face-enrolment NAME     which face enrolment a face slot uses (default: default)
+  --enrolment FACTOR=NAME   which enrolment a device factor uses, e.g. tpm=laptop (default: default)
+  --pin-file F              PIN of the PKCS#11 token or FIDO2 key (or BIOSEAL_PIN, or a prompt)
+  --tcti TCTI               the TPM for tpm slots (default: BIOSEAL_TPM_TCTI, then the TPM device)
   --sign KEY                sign with a publisher secret key (from keygen --publisher)
   --chunk-size BYTES        payload chunk size, a power of two from 4096 to 16777216 (default 262144)
   --force                   replace OUT if it exists
@@ -40,6 +44,9 @@ The output is written atomically: a crash leaves the old file or the new one.`,
     'key-file': { type: 'string', multiple: true },
     face: { type: 'string', multiple: true },
     'face-enrolment': { type: 'string' },
+    enrolment: { type: 'string', multiple: true },
+    'pin-file': { type: 'string' },
+    tcti: { type: 'string' },
     sign: { type: 'string' },
     'chunk-size': { type: 'string' },
     force: { type: 'boolean' },
@@ -79,6 +86,11 @@ The output is written atomically: a crash leaves the old file or the new one.`,
         keyFiles: (values['key-file'] as string[] | undefined) ?? [],
         face: faceInputFromFiles(values.face as string[] | undefined, values['face-enrolment'] as string | undefined),
         home: biosealHomePath(),
+        ...deviceCredentialsFrom(values),
+        enrolments: {
+          ...parseEnrolmentChoices(values.enrolment as string[] | undefined),
+          ...(values['face-enrolment'] ? { face: values['face-enrolment'] as string } : {}),
+        },
         signingKey: values.sign as string | undefined,
         overwrite: Boolean(values.force),
         allowWeakPolicy: Boolean(values['allow-weak-policy']),
