@@ -38,6 +38,13 @@ export interface SlotSecretProvider {
   secretsFor(factors: readonly SlotFactor[], slotIndex: number): Promise<Uint8Array[] | undefined>;
   /** Relative cost of trying a slot (lower is tried first); default 0. */
   cost?(factors: readonly SlotFactor[]): number;
+  /**
+   * Why slots could not be tried (a device that was missing, refused or
+   * cancelled), once every slot failed. Thrown in place of the generic
+   * AuthError when no slot got as far as its key check; otherwise its message
+   * is added to the AuthError's hint.
+   */
+  failure?(): Error | undefined;
 }
 
 /** A parsed header together with the facts about the file it came from. */
@@ -125,9 +132,11 @@ export async function unlockHeader(header: Header, provider: SlotSecretProvider)
   const order = header.slots
     .map((slot, index) => ({ slot, index, cost: provider.cost?.(slot.factors) ?? 0 }))
     .sort((a, b) => a.cost - b.cost || a.index - b.index);
+  let keyChecked = false;
   for (const { slot, index } of order) {
     const secrets = await provider.secretsFor(slot.factors, index);
     if (secrets === undefined) continue;
+    keyChecked = true;
     let dataKey: Uint8Array | undefined;
     try {
       dataKey = openSlot(slot, header.fileId, secrets);
@@ -143,9 +152,13 @@ export async function unlockHeader(header: Header, provider: SlotSecretProvider)
     }
     return { dataKey, slotIndex: index };
   }
+  const failure = provider.failure?.();
+  if (failure && !keyChecked) throw failure;
   // One message whatever happened (nothing supplied, a wrong secret, a key
-  // file that matches no slot): the hint only repeats what inspect shows.
-  throw new AuthError(undefined, { hint: `this file accepts: ${describeSlots(header.slots)}` });
+  // file that matches no slot): the hint only repeats what inspect shows,
+  // plus what a device said about itself.
+  const accepts = `this file accepts: ${describeSlots(header.slots)}`;
+  throw new AuthError(undefined, { hint: failure ? `${accepts}; ${failure.message}` : accepts });
 }
 
 /** `keyfile | recovery & tpm` style summary of what a file's slots need. */

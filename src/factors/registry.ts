@@ -7,7 +7,7 @@ import type { SlotFactor } from '../container/format.js';
 import type { SlotMaterial } from '../container/seal.js';
 import type { SlotSecretProvider } from '../container/open.js';
 import type { PolicyBranch } from '../policy/expression.js';
-import { BiosealError, PolicyError } from '../errors.js';
+import { BiosealError, DeviceError, PolicyError } from '../errors.js';
 import { wipe } from '../util/bytes.js';
 import type { Factor } from './factor.js';
 import type { UnlockInputs } from './inputs.js';
@@ -81,10 +81,14 @@ export function wipeSlotMaterial(materials: readonly SlotMaterial[]): void {
 /**
  * A SlotSecretProvider drawing on the user's inputs: a slot is tried when
  * every one of its factors can produce a secret. Unknown factors (from a newer
- * bioseal) make their slot unusable, not the file.
+ * bioseal) make their slot unusable, not the file. A device that cannot be
+ * used (DeviceError) makes its slot unusable for now and the next slot is
+ * tried; if none opens, the first device error is what the user sees.
  */
 export function factorProvider(inputs: UnlockInputs): SlotSecretProvider {
+  let firstDeviceError: DeviceError | undefined;
   return {
+    failure: () => firstDeviceError,
     cost(factors) {
       return factors.reduce((sum, f) => sum + (FACTORS.get(f.name)?.cost ?? 1e6), 0);
     },
@@ -97,6 +101,10 @@ export function factorProvider(inputs: UnlockInputs): SlotSecretProvider {
           secret = factor ? await factor.deriveSecret(f.params, inputs) : undefined;
         } catch (error) {
           wipe(...secrets);
+          if (error instanceof DeviceError) {
+            firstDeviceError ??= error;
+            return undefined;
+          }
           // Malformed parameters make this slot unusable; errors the user must act on propagate.
           if (error instanceof BiosealError && error.code !== 'E_FORMAT') throw error;
           return undefined;

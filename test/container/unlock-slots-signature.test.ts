@@ -11,6 +11,7 @@ import { checkSealedFile, openSealedFile, readSealedInfo, verifySealedSignature 
 import { sealFile } from '../../src/container/seal.js';
 import { publisherPublicKey } from '../../src/container/signature.js';
 import { changeSlots } from '../../src/container/slots.js';
+import { AuthError, DeviceError } from '../../src/errors.js';
 import {
   cleanupTempDirs,
   flipBit,
@@ -74,6 +75,18 @@ describe('unlock failures', () => {
     const wrongPass = await rejectsWithCode(openSealedFile(file, { provider: provider([], 'not it') }), 'E_AUTH');
     const wrongKey = await rejectsWithCode(openSealedFile(file, { provider: provider([randomKey()]) }), 'E_AUTH');
     assert.equal(wrongKey.message, wrongPass.message);
+  });
+
+  test("a device the provider could not use: its error when no slot reached the key check, else a hint on E_AUTH", async () => {
+    const deviceError = new DeviceError('unavailable', 'the TPM is not reachable');
+    // Every slot skipped because a device failed: the device's own error, not a generic E_AUTH.
+    const skipped = { secretsFor: async () => undefined, failure: () => deviceError };
+    await assert.rejects(openSealedFile(file, { provider: skipped }), (e) => e === deviceError);
+    // The recovery slot was tried with a wrong passphrase as well: E_AUTH, whose hint carries the device's message.
+    const wrongPass = provider([], 'not the passphrase');
+    const mixed = { secretsFor: wrongPass.secretsFor.bind(wrongPass), failure: () => deviceError };
+    const error = await rejectsWithCode(openSealedFile(file, { provider: mixed }), 'E_AUTH');
+    assert.match((error as AuthError).hint ?? '', /the TPM is not reachable/);
   });
 });
 
