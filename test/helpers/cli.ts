@@ -37,6 +37,7 @@ export const EXIT = {
   E_FACE_MULTIPLE: 14,
   E_FACE_QUALITY: 15,
   E_ENROLMENT: 16,
+  E_DEVICE: 17,
 } as const;
 
 export type ErrorCode = Exclude<keyof typeof EXIT, 'OK'>;
