@@ -2,8 +2,9 @@
  * `bioseal bench`: measures, in one run and on the same data, bioseal check
  * against age, open-into-memory against a plain readFile, seal throughput and
  * peak memory, and the time to a ready onnxruntime session from a sealed
- * model against one from the plaintext file. Medians of N runs; every goal is
- * reported with whether this run met it.
+ * model against one from the plaintext file (the `container` section); the
+ * face engine's time per camera frame (`face`). Medians of N runs; every goal
+ * is reported with whether this run met it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -14,12 +15,18 @@ import { benchCheck, type CheckBench } from './check.js';
 import { benchOpen, type OpenBench } from './open.js';
 import { benchSeal, type SealBench } from './seal.js';
 import { benchSession, type SessionBench } from './session.js';
+import { FACE_GOAL_MAX_FRAME_MS, type FaceBench } from './face.js';
 
 export { CHECK_GOAL_SPEEDUP } from './check.js';
 export { OPEN_GOAL_RATIO } from './open.js';
 export { SEAL_GOAL_MAX_RSS } from './seal.js';
 export { SESSION_GOAL_MAX_SLOWER_PERCENT, UNLOCK_GOAL_MAX_MS } from './session.js';
-export type { CheckBench, OpenBench, SealBench, SessionBench, Environment };
+export { FACE_GOAL_MAX_FRAME_MS } from './face.js';
+export type { CheckBench, OpenBench, SealBench, SessionBench, FaceBench, Environment };
+
+/** The parts `bioseal bench` can measure; all of them by default. */
+export const BENCH_SECTIONS = ['container', 'face'] as const;
+export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 export const DEFAULT_BENCH_SIZE = GIB;
 export const DEFAULT_BENCH_RUNS = 3;
@@ -33,16 +40,21 @@ export interface BenchOptions {
   readonly dir?: string;
   /** Progress lines. */
   readonly log?: (line: string) => void;
+  /** Which parts to measure; default all. */
+  readonly sections?: readonly BenchSection[];
 }
 
 export interface BenchReport {
   readonly environment: Environment;
+  readonly sections: readonly BenchSection[];
   readonly sizeBytes: number;
   readonly runs: number;
-  readonly check: CheckBench;
-  readonly open: OpenBench;
-  readonly seal: SealBench;
-  readonly session: SessionBench;
+  /** The container section (absent when not measured). */
+  readonly check?: CheckBench;
+  readonly open?: OpenBench;
+  readonly seal?: SealBench;
+  readonly session?: SessionBench;
+  readonly face?: FaceBench;
   /** Each goal: met (true/false), or null when it could not be measured. */
   readonly goals: Record<string, boolean | null>;
   readonly allGoalsMet: boolean;
@@ -63,31 +75,31 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new RangeError('bench runs must be 1..100');
   const started = performance.now();
   const loadStart = os.loadavg()[0]!;
+  const sections = options.sections?.length ? [...new Set(options.sections)] : [...BENCH_SECTIONS];
   const dir = mkdtempSync(path.join(options.dir ?? os.tmpdir(), 'bioseal-bench-'));
   const ctx: BenchContext = { dir, runs, log: options.log ?? (() => undefined) };
   try {
     const environment = await describeEnvironment();
-    ctx.log(`bench in ${dir}: ${formatSize(sizeBytes)}, ${runs} runs, AEAD backend ${environment.aeadBackend}, ${environment.cores} cores`);
-    const fixture = await makeFixture(ctx, sizeBytes);
-    const check = await benchCheck(ctx, fixture, environment.age ?? undefined);
-    const open = await benchOpen(ctx, fixture);
-    const seal = await benchSeal(ctx, fixture);
-    const session = await benchSession(ctx, fixture);
-    const goals = {
-      checkAtLeast5xFasterThanAge: check.goal.met,
-      openAtMost1_2xReadFile: open.goal.met,
-      seal4GiBUnder256MiBRss: seal.goal.met,
-      sessionAtMost5PercentSlower: session.goal.met,
-      keyUnwrapUnder1_7ms: session.unlock.goal.met,
+    ctx.log(`bench in ${dir}: ${sections.join(', ')}; ${formatSize(sizeBytes)}, ${runs} runs, AEAD backend ${environment.aeadBackend}, ${environment.cores} cores`);
+    const container = sections.includes('container') ? await benchContainer(ctx, sizeBytes, environment) : undefined;
+    const face = sections.includes('face') ? await (await import('./face.js')).benchFace({ log: ctx.log }) : undefined;
+    const goals: Record<string, boolean | null> = {
+      ...(container && {
+        checkAtLeast5xFasterThanAge: container.check.goal.met,
+        openAtMost1_2xReadFile: container.open.goal.met,
+        seal4GiBUnder256MiBRss: container.seal.goal.met,
+        sessionAtMost5PercentSlower: container.session.goal.met,
+        keyUnwrapUnder1_7ms: container.session.unlock.goal.met,
+      }),
+      ...(face && { faceFrameUnder50ms: face.goal.met }),
     };
     return {
       environment,
+      sections,
       sizeBytes,
       runs,
-      check,
-      open,
-      seal,
-      session,
+      ...container,
+      face,
       goals,
       allGoalsMet: Object.values(goals).every((g) => g === true),
       totalSeconds: Math.round((performance.now() - started) / 100) / 10,
@@ -97,6 +109,15 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     await closeWorkerPool();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function benchContainer(ctx: BenchContext, sizeBytes: number, environment: Environment) {
+  const fixture = await makeFixture(ctx, sizeBytes);
+  const check = await benchCheck(ctx, fixture, environment.age ?? undefined);
+  const open = await benchOpen(ctx, fixture);
+  const seal = await benchSeal(ctx, fixture);
+  const session = await benchSession(ctx, fixture);
+  return { check, open, seal, session };
 }
 
 function yes(met: boolean | null): string {
@@ -111,21 +132,48 @@ function describeSlower(percent: number): string {
 /** The report as lines for people. */
 export function describeReport(r: BenchReport): string[] {
   const e = r.environment;
+  const lines = [
+    `bioseal bench: ${r.sections.join(', ')}; median of ${r.runs} runs`,
+    `  machine: ${e.cores} cores (${e.cpuModel}), node ${e.node}, OpenSSL ${e.openssl}, AEAD backend ${e.aeadBackend}, ${e.age ? `age ${e.age}` : 'age not installed'}`,
+  ];
+  if (r.check && r.open && r.seal && r.session) lines.push(...describeContainer(r.sizeBytes, r.check, r.open, r.seal, r.session));
+  if (r.face) lines.push(...describeFace(r.face));
+  lines.push(
+    '',
+    `all goals met: ${r.allGoalsMet ? 'yes' : 'no'} (${r.totalSeconds} s in all; load average ${r.loadAverage.start} at the start, ${r.loadAverage.end} at the end)`,
+  );
+  if (Math.max(r.loadAverage.start, r.loadAverage.end) > e.cores) {
+    lines.push(`warning: the machine was busy with other work (load above ${e.cores} cores); the figures are noisy`);
+  }
+  return lines;
+}
+
+function describeFace(f: FaceBench): string[] {
+  if (!f.available || !f.perFrameMs) return ['', 'face engine', `   unavailable (${f.reason}); goal: n/a`];
+  return [
+    '',
+    `face engine (${f.embedder}): one frame of ${f.frame}, face ${f.faceWidthPx} px wide`,
+    `   detection + landmarks + quality + anti-spoof + liveness + embedding: min ${f.perFrameMs.min} / median ${f.perFrameMs.median} / p90 ${f.perFrameMs.p90} ms over ${f.frames} frames`,
+    `   model load ${f.loadMs} ms, first inference ${f.warmupMs} ms (not counted)`,
+    `   goal <= ${FACE_GOAL_MAX_FRAME_MS} ms per frame: ${yes(f.goal.met)}`,
+  ];
+}
+
+function describeContainer(sizeBytes: number, check: CheckBench, open: OpenBench, seal: SealBench, session: SessionBench): string[] {
   const s = (x: number) => `${x.toFixed(3)} s`;
   const lines = [
-    `bioseal bench: ${formatSize(r.sizeBytes)}, median of ${r.runs} runs`,
-    `  machine: ${e.cores} cores (${e.cpuModel}), node ${e.node}, OpenSSL ${e.openssl}, AEAD backend ${e.aeadBackend}, ${e.age ? `age ${e.age}` : 'age not installed'}`,
     '',
+    `container: ${formatSize(sizeBytes)} of random data`,
     '1. check (authenticate every byte, keep nothing)',
-    `   bioseal checkModel   ${s(r.check.bioseal.medianSeconds)}  ${r.check.bioseal.gbPerSecond.toFixed(2)} GB/s`,
-    `   bioseal check (CLI)  ${s(r.check.cli.seconds)}  ${r.check.cli.gbPerSecond.toFixed(2)} GB/s  (one fresh process)`,
+    `   bioseal checkModel   ${s(check.bioseal.medianSeconds)}  ${check.bioseal.gbPerSecond.toFixed(2)} GB/s`,
+    `   bioseal check (CLI)  ${s(check.cli.seconds)}  ${check.cli.gbPerSecond.toFixed(2)} GB/s  (one fresh process)`,
   ];
-  const age = r.check.age;
+  const age = check.age;
   if (age.available) {
     lines.push(`   age -d > /dev/null   ${s(age.medianSeconds)}  ${age.gbPerSecond.toFixed(2)} GB/s`);
-    lines.push(`   bioseal is ${r.check.speedupVsAge!.toFixed(2)}x faster than age (CLI: ${r.check.cliSpeedupVsAge!.toFixed(2)}x); goal >= ${r.check.goal.minSpeedupVsAge}x: ${yes(r.check.goal.met)}`);
-    if (r.check.cpuRatioVsAge !== null) {
-      lines.push(`   CPU time: bioseal ${r.check.bioseal.cpuSecondsMedian.toFixed(3)} s, age ${age.cpuSecondsMedian!.toFixed(3)} s (all threads): ${r.check.cpuRatioVsAge.toFixed(2)}x less work`);
+    lines.push(`   bioseal is ${check.speedupVsAge!.toFixed(2)}x faster than age (CLI: ${check.cliSpeedupVsAge!.toFixed(2)}x); goal >= ${check.goal.minSpeedupVsAge}x: ${yes(check.goal.met)}`);
+    if (check.cpuRatioVsAge !== null) {
+      lines.push(`   CPU time: bioseal ${check.bioseal.cpuSecondsMedian.toFixed(3)} s, age ${age.cpuSecondsMedian!.toFixed(3)} s (all threads): ${check.cpuRatioVsAge.toFixed(2)}x less work`);
     }
   } else {
     lines.push(`   age: unavailable (${age.reason}); goal: n/a`);
@@ -133,30 +181,25 @@ export function describeReport(r: BenchReport): string[] {
   lines.push(
     '',
     '2. open into memory',
-    `   openModel            ${s(r.open.bioseal.medianSeconds)}  ${r.open.bioseal.gbPerSecond.toFixed(2)} GB/s  (then release() ${s(r.open.release.medianSeconds)})`,
-    `   fs.readFile          ${s(r.open.readFile.medianSeconds)}  ${r.open.readFile.gbPerSecond.toFixed(2)} GB/s`,
-    `   ratio ${r.open.ratioVsReadFile.toFixed(3)}x; goal <= ${r.open.goal.maxRatioVsReadFile}x: ${yes(r.open.goal.met)}`,
+    `   openModel            ${s(open.bioseal.medianSeconds)}  ${open.bioseal.gbPerSecond.toFixed(2)} GB/s  (then release() ${s(open.release.medianSeconds)})`,
+    `   fs.readFile          ${s(open.readFile.medianSeconds)}  ${open.readFile.gbPerSecond.toFixed(2)} GB/s`,
+    `   ratio ${open.ratioVsReadFile.toFixed(3)}x; goal <= ${open.goal.maxRatioVsReadFile}x: ${yes(open.goal.met)}`,
     '',
     '3. seal (child process, file to file, fsync included)',
-    `   ${formatSize(r.seal.full.bytes).padEnd(9)} ${s(r.seal.full.medianSeconds)}  ${r.seal.full.gbPerSecond.toFixed(2)} GB/s  peak RSS ${r.seal.full.maxRssMiB} MiB`,
-    `   (the disk alone, write+fsync of as many bytes: ${s(r.seal.plainWriteFsync.medianSeconds)}  ${r.seal.plainWriteFsync.gbPerSecond.toFixed(2)} GB/s; seal/disk ${r.seal.ratioVsPlainWrite.toFixed(2)}x)`,
-    `   ${formatSize(r.seal.quarter.bytes).padEnd(9)} ${s(r.seal.quarter.medianSeconds)}  ${r.seal.quarter.gbPerSecond.toFixed(2)} GB/s  peak RSS ${r.seal.quarter.maxRssMiB} MiB`,
-    `   RSS growth ${(r.seal.rssGrowthBytes / 1024 / 1024).toFixed(1)} MiB for ${formatSize(r.seal.full.bytes - r.seal.quarter.bytes)} more input: ${r.seal.rssFlat ? 'flat' : 'NOT flat'}; ` +
-      `extrapolated 4 GiB seal: ${r.seal.projected4GiBRssMiB} MiB; goal < 256 MiB: ${yes(r.seal.goal.met)}`,
+    `   ${formatSize(seal.full.bytes).padEnd(9)} ${s(seal.full.medianSeconds)}  ${seal.full.gbPerSecond.toFixed(2)} GB/s  peak RSS ${seal.full.maxRssMiB} MiB`,
+    `   (the disk alone, write+fsync of as many bytes: ${s(seal.plainWriteFsync.medianSeconds)}  ${seal.plainWriteFsync.gbPerSecond.toFixed(2)} GB/s; seal/disk ${seal.ratioVsPlainWrite.toFixed(2)}x)`,
+    `   ${formatSize(seal.quarter.bytes).padEnd(9)} ${s(seal.quarter.medianSeconds)}  ${seal.quarter.gbPerSecond.toFixed(2)} GB/s  peak RSS ${seal.quarter.maxRssMiB} MiB`,
+    `   RSS growth ${(seal.rssGrowthBytes / 1024 / 1024).toFixed(1)} MiB for ${formatSize(seal.full.bytes - seal.quarter.bytes)} more input: ${seal.rssFlat ? 'flat' : 'NOT flat'}; ` +
+      `extrapolated 4 GiB seal: ${seal.projected4GiBRssMiB} MiB; goal < 256 MiB: ${yes(seal.goal.met)}`,
     '',
-    `4. session from a ${(r.session.modelBytes / 1e6).toFixed(0)} MB sealed ONNX model (key bytes in hand -> ready session)`,
-    `   sealed: openModel + createSessionFromMemory  ${s(r.session.sealed.medianSeconds)}  (bytes handed over: ${r.session.handoff})`,
-    `   plain: InferenceSession.create(path)         ${s(r.session.plain.medianSeconds)}`,
-    `   ${describeSlower(r.session.slowerPercent)}; goal <= ${r.session.goal.maxSlowerPercent}% slower: ${yes(r.session.goal.met)}`,
-    ...(r.session.createSealedSessionWorks
+    `4. session from a ${(session.modelBytes / 1e6).toFixed(0)} MB sealed ONNX model (key bytes in hand -> ready session)`,
+    `   sealed: openModel + createSessionFromMemory  ${s(session.sealed.medianSeconds)}  (bytes handed over: ${session.handoff})`,
+    `   plain: InferenceSession.create(path)         ${s(session.plain.medianSeconds)}`,
+    `   ${describeSlower(session.slowerPercent)}; goal <= ${session.goal.maxSlowerPercent}% slower: ${yes(session.goal.met)}`,
+    ...(session.createSealedSessionWorks
       ? []
-      : [`   note: createSealedSession itself failed on this model: ${r.session.createSealedSessionError}`]),
-    `   key unwrap (unlockHeader, keyfile): median ${r.session.unlock.medianMs.toFixed(3)} ms over ${r.session.unlock.iterations}; goal < ${r.session.unlock.goal.maxMedianMs} ms: ${yes(r.session.unlock.goal.met)}`,
-    '',
-    `all goals met: ${r.allGoalsMet ? 'yes' : 'no'} (${r.totalSeconds} s in all; load average ${r.loadAverage.start} at the start, ${r.loadAverage.end} at the end)`,
+      : [`   note: createSealedSession itself failed on this model: ${session.createSealedSessionError}`]),
+    `   key unwrap (unlockHeader, keyfile): median ${session.unlock.medianMs.toFixed(3)} ms over ${session.unlock.iterations}; goal < ${session.unlock.goal.maxMedianMs} ms: ${yes(session.unlock.goal.met)}`,
   );
-  if (Math.max(r.loadAverage.start, r.loadAverage.end) > e.cores) {
-    lines.push(`warning: the machine was busy with other work (load above ${e.cores} cores); the figures are noisy`);
-  }
   return lines;
 }

@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
+import type { BenchSection } from '../../bench/index.js';
 
 /** BYTES, or a number with a binary suffix: 512M, 1G, 1GiB, 64k. */
 export function parseSize(text: string): number {
@@ -14,16 +15,22 @@ export function parseSize(text: string): number {
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'measure check, open, seal and session start against age and plain reads',
-  help: `Usage: bioseal bench [--size BYTES] [--runs N] [--dir DIR] [--json]
+  summary: 'measure the container against age and plain reads, and the face engine per frame',
+  help: `Usage: bioseal bench [SECTION...] [--size BYTES] [--runs N] [--dir DIR] [--json]
 
-Measures on this machine, in one run and on the same random data:
+Sections (default: all): container, face.
+
+container: on this machine, in one run and on the same random data:
   1. check of a sealed file vs 'age -d -o /dev/null' of the same data (goal: >= 5x faster)
   2. open into memory vs fs.readFile of the plaintext (goal: <= 1.2x)
   3. seal throughput and peak RSS at SIZE and SIZE/4 (goal: flat, a 4 GiB seal < 256 MiB)
   4. a 128 MB sealed ONNX model to a ready onnxruntime session vs the plain file
      (goal: <= 5% slower), and the key unwrap alone (goal: < 1.7 ms)
 Reports the median of N runs. Needs about 3.5x SIZE of free disk in DIR.
+
+face: one 640x480 frame (from a demo photo shipped with face-api) through
+detection, landmarks, quality, anti-spoof, liveness and embedding, after
+warm-up (goal: <= 50 ms); model load is reported apart.
 
 Options:
   --size BYTES   payload size (default 1G; suffixes K, M, G)
@@ -37,7 +44,9 @@ Options:
     dir: { type: 'string' },
   },
   async run(values, positionals, out) {
-    if (positionals.length) throw new UsageError('bench takes no positional arguments');
+    const { BENCH_SECTIONS } = await import('../../bench/index.js');
+    const unknown = positionals.filter((p) => !(BENCH_SECTIONS as readonly string[]).includes(p));
+    if (unknown.length) throw new UsageError(`bench: unknown section "${unknown[0]}" (sections: ${BENCH_SECTIONS.join(', ')})`);
     const sizeBytes = values.size === undefined ? undefined : parseSize(values.size as string);
     let runs: number | undefined;
     if (values.runs !== undefined) {
@@ -47,6 +56,7 @@ Options:
     // Loaded only when benchmarking, so other commands do not pay for it at start-up.
     const { describeReport, runBench } = await import('../../bench/index.js');
     const report = await runBench({
+      sections: positionals as BenchSection[],
       sizeBytes,
       runs,
       dir: values.dir as string | undefined,
