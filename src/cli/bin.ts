@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { AuthError, BiosealError, DeviceError } from '../errors.js';
 import { createOutput } from './output.js';
 import { exitCodeFor } from './exit-codes.js';
+import { VERSION } from './version.js';
 import type { Command } from './command.js';
 
 /**
@@ -28,13 +29,13 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'inspect', summary: "show a sealed file's format, sizes, slots and signature (no secret needed)", load: async () => (await import('./commands/inspect.js')).inspectCommand },
   { name: 'check', summary: 'unlock a sealed file and authenticate every byte (nothing is written)', load: async () => (await import('./commands/check.js')).checkCommand },
   { name: 'slot', summary: 'list, add or remove key slots (the payload is not re-encrypted)', load: async () => (await import('./commands/slot.js')).slotCommand },
+  { name: 'serve', summary: 'run the local daemon: unlock sealed models and serve inference on loopback', load: async () => (await import('./commands/serve.js')).serveCommand },
   { name: 'run', summary: 'open a sealed ONNX model into memory and run it on JSON inputs', load: async () => (await import('./commands/run.js')).runCommand },
   { name: 'eval', summary: 'evaluate a biometric on a dataset (face)', load: async () => (await import('./commands/eval.js')).evalCommand },
   { name: 'bench', summary: 'measure bioseal against its baselines (age, plain reads, plain sessions)', load: async () => (await import('./commands/bench.js')).benchCommand },
   { name: 'demo', summary: 'show the whole flow on a small built-in model', load: async () => (await import('./commands/demo.js')).demoCommand },
 ];
 
-const VERSION = '0.1.0';
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -4,20 +4,14 @@
  */
 import type { FaceInput } from '../factors/inputs.js';
 import { BiosealError } from '../errors.js';
-import type { FaceAnalysis, FaceEmbedder } from '../biometrics/face/embedder.js';
+import type { FaceAnalysis } from '../biometrics/face/embedder.js';
 
-let shared: Promise<FaceEmbedder> | undefined;
-
-/** The default face model, loaded once per process. */
-export function defaultEmbedder(): Promise<FaceEmbedder> {
-  shared ??= import('../biometrics/face/human.js').then((m) => m.HumanEmbedder.create());
-  return shared;
-}
+import { sharedEmbedder } from '../biometrics/face/shared-embedder.js';
 
 /** Analyses image files in order (each must hold exactly one face). */
 export async function analyseImages(paths: readonly string[]): Promise<{ label: string; analysis: FaceAnalysis }[]> {
   const { readImageFile } = await import('../biometrics/face/image.js');
-  const embedder = await defaultEmbedder();
+  const embedder = await sharedEmbedder();
   const out: { label: string; analysis: FaceAnalysis }[] = [];
   for (const p of paths) {
     try {

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
-import { defaultEmbedder } from '../face-input.js';
+import { sharedEmbedder } from '../../biometrics/face/shared-embedder.js';
 import type { Command } from '../command.js';
 import type { FaceAnalysis } from '../../biometrics/face/embedder.js';
 import type { Output } from '../output.js';
@@ -89,7 +89,7 @@ the turn, a photo that does not respond to the challenge, and recaptured
       failures = dump.records.filter((r) => !r.ok).map((r) => ({ file: r.file, code: 'cached failure' }));
       out.info(`read ${images.length} embeddings (${embedderName}) from ${cache}`);
     } else {
-      const embedder = await defaultEmbedder();
+      const embedder = await sharedEmbedder();
       embedderName = embedder.name;
       const excludeNow = values['no-exclude-cohort'] ? new Set<string>() : new Set(cohortPeople(embedder.name));
       const people = listDataset(dir, maxPerPerson, excludeNow);
@@ -146,7 +146,7 @@ async function evalLiveness(dir: string, values: Record<string, unknown>, out: O
   const { evaluateLiveness } = await import('../../eval/liveness-eval.js');
   const { readImageFile, decodeImage } = await import('../../biometrics/face/image.js');
   const people = listDataset(dir, maxPerPerson);
-  const embedder = await defaultEmbedder();
+  const embedder = await sharedEmbedder();
   const analysed: { person: string; frames: FaceAnalysis[] }[] = [];
   const recaptured: FaceAnalysis[] = [];
   const total = people.reduce((s, p) => s + p.images.length, 0);

@@ -1,0 +1,220 @@
+/**
+ * The daemon over real HTTP and its Unix socket: unlock, inference, tokens,
+ * locking (including a request in flight when the lock lands), bad input, and
+ * one daemon per state directory.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startDaemon, type Daemon } from '../../src/daemon/server.js';
+import { buildDemoModel } from '../../src/onnx/model-builder.js';
+import { createSessionFromMemory, runModel } from '../../src/onnx/session.js';
+import { sealModel } from '../../src/operations/seal.js';
+
+interface Reply {
+  readonly status: number;
+  readonly body: any;
+}
+
+function request(
+  target: { port: number } | { socketPath: string },
+  method: string,
+  urlPath: string,
+  options: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        ...('port' in target ? { host: '127.0.0.1', port: target.port } : { socketPath: target.socketPath }),
+        method,
+        path: urlPath,
+        headers: {
+          ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...options.headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
+        });
+      },
+    );
+    req.on('error', reject);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
+
+const INPUT = { input: { type: 'float32', dims: [1, 4], data: [0.5, -1, 2, 0.25] } };
+
+describe('bioseal daemon', () => {
+  let dir: string;
+  let home: string;
+  let model: string;
+  let key: Uint8Array;
+  let daemon: Daemon;
+  let expected: unknown;
+
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'bioseal-daemon-'));
+    home = path.join(dir, 'home');
+    model = path.join(dir, 'demo.bseal');
+    key = new Uint8Array(randomBytes(32));
+    await sealModel({ input: buildDemoModel(), output: model, policies: ['keyfile'], keyFiles: [key], home });
+    const plain = await createSessionFromMemory(buildDemoModel());
+    expected = await runModel(plain, INPUT);
+    await plain.release();
+    daemon = await startDaemon({ home, port: 0 });
+  });
+  after(async () => {
+    await daemon?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const load = (name: string, keyBytes = key) =>
+    request(daemon, 'POST', '/v1/models', { body: { name, path: model, unlock: { keyfile: Buffer.from(keyBytes).toString('base64') } } });
+
+  test('starts locked: inference is refused with 423 E_LOCKED before any unlock', async () => {
+    const s = await request(daemon, 'GET', '/v1/session');
+    assert.equal(s.status, 200);
+    assert.equal(s.body.state, 'locked');
+    const r = await request(daemon, 'POST', '/v1/models/demo/infer', { body: { inputs: INPUT }, token: 'A'.repeat(43) });
+    assert.equal(r.status, 423);
+    assert.equal(r.body.error.code, 'E_LOCKED');
+  });
+
+  test('a wrong key file does not unlock (401 E_AUTH); the right one does and inference matches onnxruntime', async () => {
+    const wrong = await load('demo', new Uint8Array(randomBytes(32)));
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.body.error.code, 'E_AUTH');
+    const ok = await load('demo');
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    assert.match(ok.body.token, /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(ok.body.model.name, 'demo');
+    assert.deepEqual(ok.body.model.inputs, ['input']);
+    const r = await request(daemon, 'POST', '/v1/models/demo/infer', { body: { inputs: INPUT }, token: ok.body.token });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body.outputs, expected);
+    const list = await request(daemon, 'GET', '/v1/models', { token: ok.body.token });
+    assert.deepEqual(list.body.models.map((m: { name: string }) => m.name), ['demo']);
+    const again = await load('demo');
+    assert.equal(again.status, 409, 'a loaded name is not silently replaced');
+  });
+
+  test('forged or missing tokens: 401; bad requests: clear errors with fitting statuses', async () => {
+    const { body } = await load('bad-input');
+    const token = body.token as string;
+    const forged = await request(daemon, 'POST', '/v1/models/bad-input/infer', { body: { inputs: INPUT }, token: Buffer.from(randomBytes(32)).toString('base64url') });
+    assert.equal(forged.status, 401);
+    const none = await request(daemon, 'GET', '/v1/models');
+    assert.equal(none.status, 401);
+    const cases: [string, Parameters<typeof request>[3], number, string][] = [
+      ['/v1/models/bad-input/infer', { raw: '{"inputs": ', token }, 400, 'E_USAGE'],
+      ['/v1/models/bad-input/infer', { body: { inputs: { input: { type: 'float32', dims: [1, 5], data: [1, 2, 3, 4, 5] } } }, token }, 400, 'E_USAGE'],
+      ['/v1/models/bad-input/infer', { body: { inputs: { input: { type: 'int32', dims: [1, 4], data: [1, 2, 3, 4] } } }, token }, 400, 'E_USAGE'],
+      ['/v1/models/bad-input/infer', { body: {}, token }, 400, 'E_USAGE'],
+      ['/v1/models/nope/infer', { body: { inputs: INPUT }, token }, 404, 'E_NOT_FOUND'],
+      ['/v1/models/bad-input/infer', { raw: 'x'.repeat(40 * 1024 * 1024), token }, 413, 'E_TOO_LARGE'],
+      ['/v1/models/bad-input/infer', { raw: JSON.stringify({ inputs: INPUT }), token, headers: { 'content-type': 'text/plain' } }, 400, 'E_USAGE'],
+      ['/v1/models', { body: { name: '../etc', path: model, unlock: {} } }, 400, 'E_USAGE'],
+      ['/v1/models', { body: { name: 'x', path: model, unlock: { keyfile: 'not base64!' } } }, 400, 'E_USAGE'],
+      ['/v1/models', { body: { name: 'x', path: model, unlock: { pin: '1234' } } }, 400, 'E_USAGE'],
+      ['/v1/models', { body: { name: 'x', path: path.join(dir, 'missing.bseal'), unlock: { passphrase: 'x' } } }, 500, 'E_IO'],
+      ['/v1/nothing', {}, 404, 'E_NOT_FOUND'],
+    ];
+    for (const [url, options, status, code] of cases) {
+      const r = await request(daemon, 'POST', url, options);
+      assert.equal(r.status, status, `${url} ${JSON.stringify(options).slice(0, 120)}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.error.code, code);
+      assert.equal(typeof r.body.error.message, 'string');
+    }
+    const method = await request(daemon, 'PUT', '/v1/lock');
+    assert.equal(method.status, 405);
+    const health = await request(daemon, 'GET', '/v1/health');
+    assert.equal(health.status, 200, 'still serving after the bad requests');
+  });
+
+  test('a request naming another host is refused (DNS rebinding)', async () => {
+    const r = await request(daemon, 'GET', '/v1/session', { headers: { host: `evil.example:${daemon.port}` } });
+    assert.equal(r.status, 403);
+    assert.equal(r.body.error.code, 'E_FORBIDDEN');
+  });
+
+  test('the Unix socket serves the same API and is owner-only', async () => {
+    assert.equal(statSync(daemon.socketPath).mode & 0o777, 0o600);
+    const r = await request({ socketPath: daemon.socketPath }, 'GET', '/v1/session');
+    assert.equal(r.status, 200);
+  });
+
+  test('lock: every later request gets 423, old tokens die, models are released; a new unlock gives a new token', async () => {
+    const { body } = await load('to-lock');
+    const locked = await request(daemon, 'POST', '/v1/lock');
+    assert.equal(locked.status, 200);
+    assert.equal(locked.body.state, 'locked');
+    assert.ok(locked.body.released >= 1);
+    const r = await request(daemon, 'POST', '/v1/models/to-lock/infer', { body: { inputs: INPUT }, token: body.token });
+    assert.equal(r.status, 423);
+    assert.equal(r.body.error.code, 'E_LOCKED');
+    assert.match(r.body.error.message, /step-up required/);
+    const s = await request(daemon, 'GET', '/v1/session');
+    assert.equal(s.body.state, 'locked');
+    assert.equal(s.body.models, 0);
+    const relock = await load('to-lock');
+    assert.equal(relock.status, 201);
+    const old = await request(daemon, 'POST', '/v1/models/to-lock/infer', { body: { inputs: INPUT }, token: body.token });
+    assert.equal(old.status, 401, 'a token from before the lock stays dead');
+    const fresh = await request(daemon, 'POST', '/v1/models/to-lock/infer', { body: { inputs: INPUT }, token: relock.body.token });
+    assert.equal(fresh.status, 200);
+  });
+
+  test('a request in flight when the lock lands is not served', async () => {
+    const { body } = await load('in-flight');
+    // Headers and half the body now, the lock, then the rest of the body.
+    const payload = JSON.stringify({ inputs: INPUT });
+    const reply = new Promise<Reply>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: daemon.port, method: 'POST', path: '/v1/models/in-flight/infer', headers: { 'content-type': 'application/json', authorization: `Bearer ${body.token}`, 'content-length': String(payload.length) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+        },
+      );
+      req.on('error', reject);
+      req.write(payload.slice(0, 10), () => {
+        void request(daemon, 'POST', '/v1/lock').then(() => req.end(payload.slice(10)));
+      });
+    });
+    const r = await reply;
+    assert.equal(r.status, 423);
+    assert.equal(r.body.error.code, 'E_LOCKED');
+  });
+
+  test('one daemon per state directory; after it stops, the state can be served again', async () => {
+    await assert.rejects(startDaemon({ home, port: 0 }), (e: Error & { code?: string }) => e.code === 'E_EXISTS' && /another bioseal daemon/.test(e.message));
+    await daemon.close();
+    daemon = await startDaemon({ home, port: 0 });
+    const r = await request(daemon, 'GET', '/v1/session');
+    assert.equal(r.body.state, 'locked', 'a restart starts locked');
+  });
+
+  test('idle timeout locks the session', async () => {
+    await daemon.close();
+    daemon = await startDaemon({ home, port: 0, idleTimeoutMs: 50 });
+    assert.equal((await load('idle')).status, 201);
+    // Poll for the lock rather than assume a timing.
+    for (let i = 0; i < 200 && !daemon.session.locked; i++) await new Promise((r) => setTimeout(r, 25));
+    const s = await request(daemon, 'GET', '/v1/session');
+    assert.equal(s.body.state, 'locked');
+    assert.equal(s.body.lockReason, 'idle');
+  });
+});
