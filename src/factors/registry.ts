@@ -15,8 +15,9 @@ import { keyfileFactor } from './keyfile.js';
 import { recoveryFactor } from './recovery.js';
 import { recipientFactor, recipientShare } from './recipient.js';
 import { faceFactor } from './face.js';
+import { tpmFactor } from './tpm.js';
 
-const FACTORS = new Map<string, Factor>([keyfileFactor, recoveryFactor, recipientFactor, faceFactor].map((f) => [f.name, f]));
+const FACTORS = new Map<string, Factor>([keyfileFactor, recoveryFactor, recipientFactor, faceFactor, tpmFactor].map((f) => [f.name, f]));
 
 /** Every registered factor, by name. */
 export function listFactors(): readonly Factor[] {

@@ -7,8 +7,9 @@ import { UsageError } from '../../errors.js';
 import type { Command, OptionsSpec } from '../command.js';
 import type { EnrolSubcommand } from '../enroll/subcommand.js';
 import { enrolFaceCommand } from '../enroll/face.js';
+import { enrolTpmCommand } from '../enroll/tpm.js';
 
-const SUBCOMMANDS: readonly EnrolSubcommand[] = [enrolFaceCommand];
+const SUBCOMMANDS: readonly EnrolSubcommand[] = [enrolFaceCommand, enrolTpmCommand];
 
 const COMMON: OptionsSpec = {
   name: { type: 'string' },
