@@ -16,8 +16,9 @@ import { recoveryFactor } from './recovery.js';
 import { recipientFactor, recipientShare } from './recipient.js';
 import { faceFactor } from './face.js';
 import { tpmFactor } from './tpm.js';
+import { pkcs11Factor } from './pkcs11.js';
 
-const FACTORS = new Map<string, Factor>([keyfileFactor, recoveryFactor, recipientFactor, faceFactor, tpmFactor].map((f) => [f.name, f]));
+const FACTORS = new Map<string, Factor>([keyfileFactor, recoveryFactor, recipientFactor, faceFactor, tpmFactor, pkcs11Factor].map((f) => [f.name, f]));
 
 /** Every registered factor, by name. */
 export function listFactors(): readonly Factor[] {

@@ -8,8 +8,9 @@ import type { Command, OptionsSpec } from '../command.js';
 import type { EnrolSubcommand } from '../enroll/subcommand.js';
 import { enrolFaceCommand } from '../enroll/face.js';
 import { enrolTpmCommand } from '../enroll/tpm.js';
+import { enrolPkcs11Command } from '../enroll/pkcs11.js';
 
-const SUBCOMMANDS: readonly EnrolSubcommand[] = [enrolFaceCommand, enrolTpmCommand];
+const SUBCOMMANDS: readonly EnrolSubcommand[] = [enrolFaceCommand, enrolTpmCommand, enrolPkcs11Command];
 
 const COMMON: OptionsSpec = {
   name: { type: 'string' },
