@@ -9,8 +9,9 @@ import type { EnrolSubcommand } from '../enroll/subcommand.js';
 import { enrolFaceCommand } from '../enroll/face.js';
 import { enrolTpmCommand } from '../enroll/tpm.js';
 import { enrolPkcs11Command } from '../enroll/pkcs11.js';
+import { enrolFido2Command } from '../enroll/fido2.js';
 
-const SUBCOMMANDS: readonly EnrolSubcommand[] = [enrolFaceCommand, enrolTpmCommand, enrolPkcs11Command];
+const SUBCOMMANDS: readonly EnrolSubcommand[] = [enrolFaceCommand, enrolTpmCommand, enrolPkcs11Command, enrolFido2Command];
 
 const COMMON: OptionsSpec = {
   name: { type: 'string' },
