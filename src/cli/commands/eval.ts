@@ -22,9 +22,10 @@ interface EmbeddingDump {
 
 export const evalCommand: Command = {
   name: 'eval',
-  summary: 'evaluate a biometric on a dataset (face)',
+  summary: 'evaluate a biometric on a dataset (face, liveness, keystroke)',
   help: `Usage: bioseal eval face DATASET_DIR [options]
        bioseal eval liveness DATASET_DIR [--max-per-person N] [--no-recapture] [--json]
+       bioseal eval keystroke FILE.csv [--features all|timing] [--plot OUT.svg|OUT.png] [--json]
 
 DATASET_DIR has one folder per person. Each person is enrolled from their first
 --enrol images; every other image of theirs is a genuine comparison and every
@@ -45,7 +46,12 @@ eval liveness reports ISO/IEC 30107-3 figures: BPCER on challenge sequences
 built from each person's own photos (frontal then turned; eyes open, closed,
 open), and APCER for a still image replayed as video, a mirrored recording of
 the turn, a photo that does not respond to the challenge, and recaptured
-(shrunk, blurred, re-encoded) images against the passive check.`,
+(shrunk, blurred, re-encoded) images against the passive check.
+
+eval keystroke measures the keystroke detector on a CSV in the MEU-Mobile KSD
+layout: each subject enrolled on their first 25 repetitions, genuine = the
+rest, impostor = the first 5 of every other subject; mean and pooled EER with
+the scaled Manhattan baseline side by side (docs/KEYSTROKE.md).`,
   options: {
     enrol: { type: 'string' },
     'max-per-person': { type: 'string' },
@@ -53,6 +59,7 @@ the turn, a photo that does not respond to the challenge, and recaptured
     'no-exclude-cohort': { type: 'boolean' },
     plot: { type: 'string' },
     'no-recapture': { type: 'boolean' },
+    features: { type: 'string' },
   },
   async run(values, positionals, out) {
     const [kind, dir, ...rest] = positionals;
@@ -60,7 +67,8 @@ the turn, a photo that does not respond to the challenge, and recaptured
       if (!dir || rest.length) throw new UsageError('eval liveness takes one DATASET_DIR');
       return evalLiveness(dir, values, out);
     }
-    if (kind !== 'face') throw new UsageError(kind ? `cannot evaluate "${kind}" (this version evaluates: face, liveness)` : 'eval needs a kind: bioseal eval face DATASET_DIR');
+    if (kind === 'keystroke') return (await import('./eval-keystroke.js')).evalKeystroke(positionals.slice(1), values, out);
+    if (kind !== 'face') throw new UsageError(kind ? `cannot evaluate "${kind}" (this version evaluates: face, liveness, keystroke)` : 'eval needs a kind: bioseal eval face DATASET_DIR');
     if (!dir || rest.length) throw new UsageError('eval face takes one DATASET_DIR');
     const int = (name: string, dflt: number) => {
       const v = values[name] === undefined ? dflt : Number(values[name]);
