@@ -15,11 +15,12 @@ import { keyfileFactor } from './keyfile.js';
 import { recoveryFactor } from './recovery.js';
 import { recipientFactor, recipientShare } from './recipient.js';
 import { faceFactor } from './face.js';
+import { passkeyFactor } from './passkey.js';
 import { tpmFactor } from './tpm.js';
 import { pkcs11Factor } from './pkcs11.js';
 import { fido2Factor } from './fido2.js';
 
-const FACTORS = new Map<string, Factor>([keyfileFactor, recoveryFactor, recipientFactor, faceFactor, tpmFactor, pkcs11Factor, fido2Factor].map((f) => [f.name, f]));
+const FACTORS = new Map<string, Factor>([keyfileFactor, recoveryFactor, recipientFactor, faceFactor, tpmFactor, pkcs11Factor, passkeyFactor, fido2Factor].map((f) => [f.name, f]));
 
 /** Every registered factor, by name. */
 export function listFactors(): readonly Factor[] {

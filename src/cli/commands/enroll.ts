@@ -7,11 +7,12 @@ import { UsageError } from '../../errors.js';
 import type { Command, OptionsSpec } from '../command.js';
 import type { EnrolSubcommand } from '../enroll/subcommand.js';
 import { enrolFaceCommand } from '../enroll/face.js';
+import { enrolPasskeyCommand } from '../enroll/passkey.js';
 import { enrolTpmCommand } from '../enroll/tpm.js';
 import { enrolPkcs11Command } from '../enroll/pkcs11.js';
 import { enrolFido2Command } from '../enroll/fido2.js';
 
-const SUBCOMMANDS: readonly EnrolSubcommand[] = [enrolFaceCommand, enrolTpmCommand, enrolPkcs11Command, enrolFido2Command];
+const SUBCOMMANDS: readonly EnrolSubcommand[] = [enrolFaceCommand, enrolTpmCommand, enrolPkcs11Command, enrolPasskeyCommand, enrolFido2Command];
 
 const COMMON: OptionsSpec = {
   name: { type: 'string' },
