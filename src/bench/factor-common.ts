@@ -14,4 +14,6 @@ export interface FactorBench {
   readonly runs: number;
   /** What the figure covers, in words. */
   readonly what: string;
+  /** Medians of the steps around the headline figure, in milliseconds, by name. */
+  readonly parts?: Readonly<Record<string, number>>;
 }

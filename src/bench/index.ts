@@ -16,16 +16,21 @@ import { benchOpen, type OpenBench } from './open.js';
 import { benchSeal, type SealBench } from './seal.js';
 import { benchSession, type SessionBench } from './session.js';
 import { FACE_GOAL_MAX_FRAME_MS, type FaceBench } from './face.js';
+import type { FactorBench } from './factor-common.js';
 
 export { CHECK_GOAL_SPEEDUP } from './check.js';
 export { OPEN_GOAL_RATIO } from './open.js';
 export { SEAL_GOAL_MAX_RSS } from './seal.js';
 export { SESSION_GOAL_MAX_SLOWER_PERCENT, UNLOCK_GOAL_MAX_MS } from './session.js';
 export { FACE_GOAL_MAX_FRAME_MS } from './face.js';
-export type { CheckBench, OpenBench, SealBench, SessionBench, FaceBench, Environment };
+export type { CheckBench, OpenBench, SealBench, SessionBench, FaceBench, FactorBench, Environment };
 
 /** The parts `bioseal bench` can measure; all of them by default. */
-export const BENCH_SECTIONS = ['container', 'face'] as const;
+export const BENCH_SECTIONS = ['container', 'face', 'factors'] as const;
+
+/** The goal for the time a passkey or PKCS#11 factor adds once its secret arrives. */
+export const FACTOR_GOAL_MAX_MS = 1.7;
+const FACTORS_WITH_GOAL = new Set(['passkey', 'pkcs11']);
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 export const DEFAULT_BENCH_SIZE = GIB;
@@ -55,6 +60,8 @@ export interface BenchReport {
   readonly seal?: SealBench;
   readonly session?: SessionBench;
   readonly face?: FaceBench;
+  /** What each device factor adds to an unlock beyond the person's action. */
+  readonly factors?: readonly FactorBench[];
   /** Each goal: met (true/false), or null when it could not be measured. */
   readonly goals: Record<string, boolean | null>;
   readonly allGoalsMet: boolean;
@@ -83,6 +90,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     ctx.log(`bench in ${dir}: ${sections.join(', ')}; ${formatSize(sizeBytes)}, ${runs} runs, AEAD backend ${environment.aeadBackend}, ${environment.cores} cores`);
     const container = sections.includes('container') ? await benchContainer(ctx, sizeBytes, environment) : undefined;
     const face = sections.includes('face') ? await (await import('./face.js')).benchFace({ log: ctx.log }) : undefined;
+    const factors = sections.includes('factors') ? await benchFactors(ctx) : undefined;
     const goals: Record<string, boolean | null> = {
       ...(container && {
         checkAtLeast5xFasterThanAge: container.check.goal.met,
@@ -92,6 +100,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
         keyUnwrapUnder1_7ms: container.session.unlock.goal.met,
       }),
       ...(face && { faceFrameUnder50ms: face.goal.met }),
+      ...Object.fromEntries(
+        (factors ?? []).filter((f) => FACTORS_WITH_GOAL.has(f.factor)).map((f) => [`${f.factor}AddsUnder1_7ms`, f.medianMs === null ? null : f.medianMs < FACTOR_GOAL_MAX_MS]),
+      ),
     };
     return {
       environment,
@@ -100,6 +111,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       runs,
       ...container,
       face,
+      factors,
       goals,
       allGoalsMet: Object.values(goals).every((g) => g === true),
       totalSeconds: Math.round((performance.now() - started) / 100) / 10,
@@ -109,6 +121,17 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     await closeWorkerPool();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Each device factor against the real software device it starts itself (swtpm, SoftHSM2, Chromium). */
+async function benchFactors(ctx: BenchContext): Promise<FactorBench[]> {
+  const options = { runs: Math.max(15, ctx.runs * 10), log: (line: string) => ctx.log(line) };
+  const out: FactorBench[] = [];
+  out.push(await (await import('./factor-passkey.js')).benchPasskeyFactor(options));
+  out.push(await (await import('./factor-pkcs11.js')).benchPkcs11Factor(options));
+  out.push(await (await import('./factor-fido2.js')).benchFido2Factor(options));
+  out.push(await (await import('./factor-tpm.js')).benchTpmFactor(options));
+  return out;
 }
 
 async function benchContainer(ctx: BenchContext, sizeBytes: number, environment: Environment) {
@@ -138,12 +161,28 @@ export function describeReport(r: BenchReport): string[] {
   ];
   if (r.check && r.open && r.seal && r.session) lines.push(...describeContainer(r.sizeBytes, r.check, r.open, r.seal, r.session));
   if (r.face) lines.push(...describeFace(r.face));
+  if (r.factors) lines.push(...describeFactors(r.factors));
   lines.push(
     '',
     `all goals met: ${r.allGoalsMet ? 'yes' : 'no'} (${r.totalSeconds} s in all; load average ${r.loadAverage.start} at the start, ${r.loadAverage.end} at the end)`,
   );
   if (Math.max(r.loadAverage.start, r.loadAverage.end) > e.cores) {
     lines.push(`warning: the machine was busy with other work (load above ${e.cores} cores); the figures are noisy`);
+  }
+  return lines;
+}
+
+function describeFactors(factors: readonly FactorBench[]): string[] {
+  const lines = ['', 'device factors: time added to an unlock beyond the person\'s own action (median)'];
+  for (const f of factors) {
+    if (!f.available || f.medianMs === null) {
+      lines.push(`   ${f.factor.padEnd(8)} unavailable (${f.reason})`);
+      continue;
+    }
+    const goal = FACTORS_WITH_GOAL.has(f.factor) ? `; goal < ${FACTOR_GOAL_MAX_MS} ms: ${yes(f.medianMs < FACTOR_GOAL_MAX_MS)}` : '';
+    lines.push(`   ${f.factor.padEnd(8)} ${f.medianMs.toFixed(3)} ms over ${f.runs} runs${goal}`);
+    lines.push(`            ${f.what}`);
+    if (f.parts) lines.push(`            ${Object.entries(f.parts).map(([k, v]) => `${k} ${v.toFixed(3)} ms`).join(', ')}`);
   }
   return lines;
 }

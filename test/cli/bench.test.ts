@@ -13,7 +13,7 @@ describe('bioseal bench', () => {
 
   test('an unknown section is a usage error naming the known ones', async () => {
     const r = await runCli(['bench', 'nonsense', '--json'], { home: ws.home });
-    assertError(r, 'E_USAGE', { json: true, message: /unknown section "nonsense".*container, face/ });
+    assertError(r, 'E_USAGE', { json: true, message: /unknown section "nonsense".*container, face, factors/ });
   });
 
   test('bench face --json: per-frame times after warm-up, model load apart, the 50 ms goal judged', async () => {

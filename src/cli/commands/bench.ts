@@ -15,10 +15,10 @@ export function parseSize(text: string): number {
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'measure the container against age and plain reads, and the face engine per frame',
+  summary: 'measure the container against age and plain reads, the face engine per frame, and the device factors',
   help: `Usage: bioseal bench [SECTION...] [--size BYTES] [--runs N] [--dir DIR] [--json]
 
-Sections (default: all): container, face.
+Sections (default: all): container, face, factors.
 
 container: on this machine, in one run and on the same random data:
   1. check of a sealed file vs 'age -d -o /dev/null' of the same data (goal: >= 5x faster)
@@ -31,6 +31,13 @@ Reports the median of N runs. Needs about 3.5x SIZE of free disk in DIR.
 face: one 640x480 frame (from a demo photo shipped with face-api) through
 detection, landmarks, quality, anti-spoof, liveness and embedding, after
 warm-up (goal: <= 50 ms); model load is reported apart.
+
+factors: what each device factor adds to an unlock beyond the person's own
+action, against the real software device the bench starts itself: passkey
+(assertions from Chromium's virtual authenticator, verified to the slot secret;
+goal < 1.7 ms), pkcs11 (SoftHSM2, after its PIN check; goal < 1.7 ms), fido2
+(parsing and verifying the tool's answer; no device round trip) and tpm (the
+real unseal round trip through swtpm and tpm2-tools).
 
 Options:
   --size BYTES   payload size (default 1G; suffixes K, M, G)
