@@ -122,3 +122,24 @@ export class DeviceError extends BiosealError {
     this.failure = failure;
   }
 }
+
+/** An update is not newer than the installed version of its model (a downgrade or a replayed manifest). */
+export class RollbackError extends BiosealError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_ROLLBACK', message, options);
+  }
+}
+
+/** A signed statement is outside its validity period (expired, or issued in the future). */
+export class ExpiredError extends BiosealError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_EXPIRED', message, options);
+  }
+}
+
+/** A file's size or SHA-256 digest differs from the one a signed manifest names. */
+export class DigestError extends BiosealError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_DIGEST', message, options);
+  }
+}

@@ -18,6 +18,9 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   E_FACE_QUALITY: 15,
   E_ENROLMENT: 16,
   E_DEVICE: 17,
+  E_ROLLBACK: 18,
+  E_EXPIRED: 19,
+  E_DIGEST: 20,
 };
 
 export function exitCodeFor(code: string): number {

@@ -6,15 +6,7 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ExistsError, IOError } from '../errors.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { isProcessAlive } from '../util/process.js';
 
 export interface StateLock {
   readonly file: string;
@@ -31,7 +23,7 @@ export function acquireStateLock(home: string): StateLock {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new IOError(`cannot create ${file}: ${(error as Error).message}`, { cause: error });
       const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) {
         throw new ExistsError(`another bioseal daemon (pid ${pid}) is serving ${home}; stop it first, or use another BIOSEAL_HOME`);
       }
       // Left by a daemon that is gone: take it over.

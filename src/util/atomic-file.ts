@@ -9,6 +9,7 @@ import { promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BiosealError, ExistsError, IOError } from '../errors.js';
+import { isProcessAlive } from './process.js';
 
 export interface AtomicWriteOptions {
   /** Replace an existing file. Default false: refuse with E_EXISTS. */
@@ -101,17 +102,8 @@ async function removeAbandonedTemps(dir: string, base: string): Promise<void> {
     const match = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length));
     if (!match) continue;
     const pid = Number(match[1]);
-    if (pid === process.pid || isAlive(pid)) continue;
+    if (pid === process.pid || isProcessAlive(pid)) continue;
     await fs.unlink(path.join(dir, name)).catch(() => undefined);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

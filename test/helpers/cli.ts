@@ -38,6 +38,9 @@ export const EXIT = {
   E_FACE_QUALITY: 15,
   E_ENROLMENT: 16,
   E_DEVICE: 17,
+  E_ROLLBACK: 18,
+  E_EXPIRED: 19,
+  E_DIGEST: 20,
 } as const;
 
 export type ErrorCode = Exclude<keyof typeof EXIT, 'OK'>;
