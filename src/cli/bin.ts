@@ -30,6 +30,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'check', summary: 'unlock a sealed file and authenticate every byte (nothing is written)', load: async () => (await import('./commands/check.js')).checkCommand },
   { name: 'slot', summary: 'list, add or remove key slots (the payload is not re-encrypted)', load: async () => (await import('./commands/slot.js')).slotCommand },
   { name: 'serve', summary: 'run the local daemon: unlock sealed models and serve inference on loopback', load: async () => (await import('./commands/serve.js')).serveCommand },
+  { name: 'audit', summary: 'show or verify the tamper-evident audit log (audit show|verify|head)', load: async () => (await import('./commands/audit.js')).auditCommand },
   { name: 'run', summary: 'open a sealed ONNX model into memory and run it on JSON inputs', load: async () => (await import('./commands/run.js')).runCommand },
   { name: 'eval', summary: 'evaluate a biometric on a dataset (face, liveness, keystroke)', load: async () => (await import('./commands/eval.js')).evalCommand },
   { name: 'bench', summary: 'measure bioseal against its baselines (age, plain reads, plain sessions)', load: async () => (await import('./commands/bench.js')).benchCommand },

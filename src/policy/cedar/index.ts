@@ -1,0 +1,12 @@
+export { PolicyAuthorizer } from './authorizer.js';
+export type { PolicyDecision, PolicyAuthorizerOptions } from './authorizer.js';
+export { parsePolicySet, loadPolicyFile, policySchema, POLICY_FILE_LIMITS } from './policy-set.js';
+export type { CedarPolicySet, LoadedPolicy } from './policy-set.js';
+export { readStepUpAnnotations } from './annotations.js';
+export type { StepUpRequirement } from './annotations.js';
+export type { StepUp } from './step-up.js';
+export { toCedarRequest } from './request.js';
+export type { AuthorizationRequest, PolicyResource, CedarRequest } from './request.js';
+export { POLICY_ACTIONS, POLICY_FACTORS, MODEL_SENSITIVITIES, DEFAULT_POLICY_FILE, SCHEMA_FILE } from './vocabulary.js';
+export type { PolicyAction, PolicyFactor, ModelSensitivity } from './vocabulary.js';
+export { cedarVersion } from './cedar.js';
