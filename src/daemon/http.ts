@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BiosealError, UsageError } from '../errors.js';
 import { httpStatusFor, MethodNotAllowedError, TooLargeError } from './errors.js';
+import { DeniedError } from './gate.js';
 
 /** Reads a JSON body of at most `limit` bytes. */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
@@ -52,7 +53,9 @@ export function sendError(res: ServerResponse, error: unknown, onInternal?: (err
     return;
   }
   // A body left unread (refused early) would keep the connection busy: close it.
-  sendJson(res, httpStatusFor(code), { error: { code, message } }, { ...headers, connection: 'close' });
+  // A policy denial names the step-up that would lift it.
+  const stepUp = error instanceof DeniedError && error.decision.stepUp ? { step_up: error.decision.stepUp } : {};
+  sendJson(res, httpStatusFor(code), { error: { code, message, ...stepUp } }, { ...headers, connection: 'close' });
 }
 
 /** The bearer token of a request, if any. */

@@ -10,6 +10,11 @@ import type { Credentials } from '../operations/credentials.js';
 import { runModel, type JsonTensors } from '../onnx/session.js';
 import { ExistsError, UsageError } from '../errors.js';
 import { NotFoundError } from './errors.js';
+import type { PolicyResource } from '../policy/cedar/index.js';
+import { MODEL_SENSITIVITIES, type ModelSensitivity } from '../policy/cedar/vocabulary.js';
+
+/** A model as the policy sees it. */
+export type ModelResource = Extract<PolicyResource, { type: 'Model' }>;
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -19,6 +24,10 @@ export interface LoadedModelInfo {
   readonly loadedAt: string;
   readonly bytes: number;
   readonly slot: number;
+  /** The factors of the key slot that opened it. */
+  readonly factors: readonly string[];
+  readonly sensitivity: ModelSensitivity;
+  readonly labels: readonly string[];
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
 }
@@ -26,6 +35,23 @@ export interface LoadedModelInfo {
 interface LoadedModel {
   readonly info: LoadedModelInfo;
   readonly session: InferenceSession;
+}
+
+const LABEL = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** The request's optional `sensitivity` (default internal) and `labels`. */
+export function checkModelClass(sensitivity: unknown, labels: unknown): { sensitivity: ModelSensitivity; labels: string[] } {
+  if (sensitivity !== undefined && !(MODEL_SENSITIVITIES as readonly unknown[]).includes(sensitivity)) {
+    throw new UsageError(`"sensitivity" must be one of ${MODEL_SENSITIVITIES.join(', ')}`);
+  }
+  if (labels !== undefined && (!Array.isArray(labels) || labels.length > 64 || !labels.every((l) => typeof l === 'string' && LABEL.test(l)))) {
+    throw new UsageError('"labels" must be a list of at most 64 lower-case labels');
+  }
+  return { sensitivity: (sensitivity as ModelSensitivity | undefined) ?? 'internal', labels: (labels as string[] | undefined) ?? [] };
+}
+
+export function modelResource(info: LoadedModelInfo): ModelResource {
+  return { type: 'Model', id: info.name, name: info.name, sensitivity: info.sensitivity, labels: info.labels };
 }
 
 export function checkModelName(name: unknown): string {
@@ -40,7 +66,7 @@ export class ModelTable {
    * Unlocks and loads a sealed model under `name`.
    * @throws ExistsError when the name is taken; AuthError, TamperedError, ModelError, ... from opening.
    */
-  async load(name: string, path: string, credentials: Credentials): Promise<LoadedModelInfo> {
+  async load(name: string, path: string, credentials: Credentials, cls: { sensitivity: ModelSensitivity; labels: readonly string[] }): Promise<LoadedModelInfo> {
     if (this.#models.has(name)) throw new ExistsError(`a model named "${name}" is loaded (unload it first)`);
     const opened = await createSealedSession(path, credentials);
     const info: LoadedModelInfo = {
@@ -49,6 +75,9 @@ export class ModelTable {
       loadedAt: new Date().toISOString(),
       bytes: opened.modelBytes,
       slot: opened.slotIndex,
+      factors: opened.factors,
+      sensitivity: cls.sensitivity,
+      labels: [...cls.labels],
       inputs: [...opened.session.inputNames],
       outputs: [...opened.session.outputNames],
     };
@@ -63,6 +92,11 @@ export class ModelTable {
 
   list(): LoadedModelInfo[] {
     return [...this.#models.values()].map((m) => m.info);
+  }
+
+  /** @throws NotFoundError */
+  info(name: string): LoadedModelInfo {
+    return this.get(name).info;
   }
 
   /** @throws NotFoundError */

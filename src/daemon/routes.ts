@@ -8,19 +8,27 @@
  *   POST   /v1/models/NAME/infer      {"inputs": {...}} -> {"outputs": {...}} (token)
  *   DELETE /v1/models/NAME            unload (token)
  *   GET    /v1/session                state, trust and the last change
+ *   GET    /v1/trust                  the trust history (token)
+ *   POST   /v1/evidence               {"type": "face", "image"} | {"type": "keystroke", "events"} (token)
+ *   POST   /v1/enrolments/keystroke   {"samples": [[events], ...]}: enrol typing for this run (token)
  *   POST   /v1/lock                   lock now (no token: anyone local may lock)
+ *
+ * Every action is decided by the policy (src/policy/cedar) with the trust of
+ * that moment; a denial answers 403 E_POLICY with the step-up that would lift it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UsageError } from '../errors.js';
 import { credentialsFromRequest } from './unlock-request.js';
-import { checkModelName } from './models.js';
+import { checkModelClass, checkModelName, modelResource } from './models.js';
+import type { Transport } from './gate.js';
+import { evidenceFromRequest, enrolKeystrokeFromRequest, type EvidenceContext } from './evidence.js';
 import { bearerToken, readJson, sendJson } from './http.js';
 import { LockedError, MethodNotAllowedError, NotFoundError } from './errors.js';
 import type { DaemonSession } from './session.js';
 
-export interface RouteContext {
+export interface RouteContext extends EvidenceContext {
   readonly session: DaemonSession;
-  readonly home: string;
+  readonly transport: Transport;
   /** Request body limit in bytes. */
   readonly bodyLimit: number;
   readonly version: string;
@@ -42,16 +50,35 @@ const loadModel: Handler = async (ctx, req, res) => {
   const body = objectBody(await readJson(req, ctx.bodyLimit));
   const name = checkModelName(body.name);
   if (typeof body.path !== 'string' || body.path.length === 0 || body.path.length > 4096) throw new UsageError('"path" must be the path of a sealed model');
+  const cls = checkModelClass(body.sensitivity, body.labels);
   const credentials = credentialsFromRequest(body.unlock, ctx.home);
-  const epoch = ctx.session.epoch;
-  const model = await ctx.session.models.load(name, body.path, credentials);
-  if (ctx.session.epoch !== epoch) {
-    // A lock arrived while this model was being opened: the lock wins.
-    await ctx.session.models.unload(name).catch(() => undefined);
-    throw new LockedError('locked while the model was loading');
+  const { session } = ctx;
+  const epoch = session.epoch;
+  const audit = session.gate.audit;
+  let model;
+  try {
+    model = await session.models.load(name, body.path, credentials, cls);
+  } catch (error) {
+    audit.record({ type: 'unlock', actor: session.gate.principal, subject: name, decision: 'fail', reasons: [(error as Error).message], details: { path: body.path, code: (error as { code?: string }).code ?? 'E_INTERNAL' } });
+    throw error;
   }
-  const token = ctx.session.unlocked(`model "${name}" unlocked through key slot ${model.slot}`);
-  sendJson(res, 201, { token, trust: ctx.session.view().trust, state: 'unlocked', model });
+  try {
+    if (session.epoch !== epoch) throw new LockedError('locked while the model was loading');
+    // The unlock is evidence; the policy then decides the unlock and the load with the trust it gives.
+    const now = Date.now();
+    const known = session.gate.engine.config.unlockLlr;
+    const factors = model.factors.filter((f) => known[f] !== undefined);
+    const update = session.gate.preview([{ modality: 'unlock', observedAt: now, factors }], now);
+    session.gate.require('session:unlock', { type: 'Session', id: 'local' }, ctx.transport, now, update.state);
+    const decision = session.gate.require('model:load', modelResource(model), ctx.transport, now, update.state);
+    const explanation = `model "${name}" unlocked through key slot ${model.slot} (${model.factors.join(' & ')})`;
+    audit.record({ type: 'unlock', actor: session.gate.principal, subject: name, decision: 'allow', reasons: [explanation, decision.reason], details: { path: body.path, slot: model.slot, factors: [...model.factors] } });
+    const token = session.unlocked(update, explanation);
+    sendJson(res, 201, { token, trust: session.view().trust, state: 'unlocked', model, decision: decision.reason });
+  } catch (error) {
+    await session.models.unload(name).catch(() => undefined);
+    throw error;
+  }
 };
 
 const listModels: Handler = async (ctx, req, res) => {
@@ -66,6 +93,7 @@ const infer: Handler = async (ctx, req, res, [name]) => {
   const body = objectBody(await readJson(req, ctx.bodyLimit));
   if (body.inputs === undefined) throw new UsageError('"inputs" is required: {"NAME": {"type", "dims", "data"}}');
   ctx.session.assertStill(epoch);
+  ctx.session.gate.require('model:infer', modelResource(ctx.session.models.info(name!)), ctx.transport, Date.now());
   const outputs = await ctx.session.models.infer(name!, body.inputs);
   // Computed across a lock? Then it is not sent.
   ctx.session.assertStill(epoch);
@@ -83,6 +111,35 @@ const sessionState: Handler = async (ctx, _req, res) => {
   sendJson(res, 200, ctx.session.view());
 };
 
+const trustHistory: Handler = async (ctx, req, res) => {
+  const epoch = ctx.session.authorize(bearerToken(req));
+  const history = ctx.session.gate.history();
+  ctx.session.assertStill(epoch);
+  sendJson(res, 200, { trust: ctx.session.view().trust, history });
+};
+
+const evidence: Handler = async (ctx, req, res) => {
+  const epoch = ctx.session.authorize(bearerToken(req));
+  const body = objectBody(await readJson(req, ctx.bodyLimit));
+  const { evidence: items, summary } = await evidenceFromRequest(body, ctx);
+  ctx.session.assertStill(epoch);
+  const now = Date.now();
+  const update = ctx.session.gate.preview(items, now);
+  ctx.session.trustChanged(update, 'evidence', summary);
+  const view = ctx.session.view();
+  sendJson(res, 200, { trust: view.trust, state: view.state, explanation: update.explanation });
+};
+
+const enrolKeystroke: Handler = async (ctx, req, res) => {
+  const epoch = ctx.session.authorize(bearerToken(req));
+  const body = objectBody(await readJson(req, ctx.bodyLimit));
+  ctx.session.gate.require('enrolment:change', { type: 'Enrolment', id: 'keystroke', factor: 'keystroke' }, ctx.transport, Date.now());
+  const result = await enrolKeystrokeFromRequest(body, ctx);
+  ctx.session.gate.audit.record({ type: 'enrolment', actor: ctx.session.gate.principal, subject: 'keystroke', decision: 'enrolled', reasons: [`typing enrolled from ${result.samples} samples for this daemon run`] });
+  ctx.session.assertStill(epoch);
+  sendJson(res, 201, result);
+};
+
 const lock: Handler = async (ctx, _req, res) => {
   const { released, wasLocked } = await ctx.session.lock('command', 'locked on request (POST /v1/lock)');
   sendJson(res, 200, { state: 'locked', released, alreadyLocked: wasLocked });
@@ -98,6 +155,9 @@ const ROUTES: readonly Route[] = [
   { pattern: /^\/v1\/models\/([A-Za-z0-9][A-Za-z0-9._-]{0,63})\/infer$/, methods: { POST: infer } },
   { pattern: /^\/v1\/models\/([A-Za-z0-9][A-Za-z0-9._-]{0,63})$/, methods: { DELETE: unloadModel } },
   { pattern: /^\/v1\/session$/, methods: { GET: sessionState } },
+  { pattern: /^\/v1\/trust$/, methods: { GET: trustHistory } },
+  { pattern: /^\/v1\/evidence$/, methods: { POST: evidence } },
+  { pattern: /^\/v1\/enrolments\/keystroke$/, methods: { POST: enrolKeystroke } },
   { pattern: /^\/v1\/lock$/, methods: { POST: lock } },
 ];
 

@@ -14,6 +14,12 @@ import { sendError } from './http.js';
 import { route, type RouteContext } from './routes.js';
 import { DaemonSession, type LockReason } from './session.js';
 import { acquireStateLock } from './state-lock.js';
+import { Gate, type Transport } from './gate.js';
+import { PolicyAuthorizer } from '../policy/cedar/index.js';
+import { TrustEngine, type TrustConfigInput } from '../trust/index.js';
+import type { EvidenceContext } from './evidence.js';
+import { openAuditLog } from '../audit/index.js';
+import { AuditTrail } from './audit-trail.js';
 
 export const DEFAULT_PORT = 7391;
 export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
@@ -24,6 +30,10 @@ export interface DaemonOptions {
   readonly port?: number;
   /** Unix socket path; default `$BIOSEAL_HOME/daemon.sock`. */
   readonly socketPath?: string;
+  /** A Cedar policy file; default the shipped policies/default.cedar. One that fails to parse or validate stops the start. */
+  readonly policyFile?: string;
+  /** Trust settings (half-life, lock threshold, ...); default docs/TRUST.md. */
+  readonly trust?: TrustConfigInput;
   /** Lock after this long without an authenticated request; default none. */
   readonly idleTimeoutMs?: number;
   readonly bodyLimit?: number;
@@ -77,16 +87,35 @@ function removeStaleSocket(socketPath: string): void {
  */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const home = ensureBiosealHome(options.home);
+  // Policy and trust settings first: a bad policy keeps the daemon from starting.
+  const engine = new TrustEngine({ config: options.trust });
+  const policy = await PolicyAuthorizer.load(options.policyFile);
   const stateLock = acquireStateLock(home);
-  const session = new DaemonSession(options.idleTimeoutMs);
-  const ctx: RouteContext = { session, home, bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, version: options.version ?? 'dev' };
+  let audit: AuditTrail;
+  try {
+    audit = new AuditTrail(await openAuditLog(home), 200, options.onInternalError);
+  } catch (error) {
+    stateLock.release();
+    throw error;
+  }
+  const gate = new Gate(engine, policy, audit);
+  audit.record({ type: 'daemon', actor: gate.principal, decision: 'start', reasons: [`daemon started (pid ${process.pid})`], details: { policy: policy.policySet.source } });
+  const session = new DaemonSession(gate, options.idleTimeoutMs);
+  const shared: Omit<RouteContext, 'transport'> & EvidenceContext = {
+    session,
+    home,
+    keystroke: {},
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    version: options.version ?? 'dev',
+  };
+  const contexts: Record<Transport, RouteContext> = { http: { ...shared, transport: 'http' }, socket: { ...shared, transport: 'socket' } };
   const socketPath = path.resolve(options.socketPath ?? path.join(home, 'daemon.sock'));
   let port = options.port ?? DEFAULT_PORT;
   const handler = (overSocket: boolean) => (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       try {
         checkOrigin(req, port, overSocket);
-        await route(ctx, req, res);
+        await route(contexts[overSocket ? 'socket' : 'http'], req, res);
       } catch (error) {
         sendError(res, error, options.onInternalError);
       }
@@ -111,6 +140,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   } catch (error) {
     tcp.close();
     unix.close();
+    audit.close();
     stateLock.release();
     throw error;
   }
@@ -140,6 +170,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         } catch {
           // Already gone.
         }
+        audit.record({ type: 'daemon', actor: gate.principal, decision: 'stop', reasons: ['daemon stopped'] });
+        audit.close();
         stateLock.release();
       })();
       return closing;

@@ -12,18 +12,26 @@ import { LockedError } from './errors.js';
 import { ModelTable } from './models.js';
 import { TokenSet } from './tokens.js';
 import { AuthError } from '../errors.js';
+import type { Gate } from './gate.js';
+import type { TrustExplanation, TrustState } from '../trust/index.js';
 
 export type LockReason = 'command' | 'idle' | 'signal' | 'trust' | 'shutdown';
 
 export interface SessionChange {
   readonly at: string;
-  readonly event: 'unlock' | 'lock' | 'start';
+  readonly event: 'unlock' | 'lock' | 'start' | 'evidence';
   readonly explanation: string;
+  /** Which signals moved trust and by how much (absent for a lock or the start). */
+  readonly trust?: TrustExplanation;
 }
 
 export interface SessionView {
   readonly state: 'locked' | 'unlocked';
   readonly trust: number;
+  /** The daemon locks when trust falls below this. */
+  readonly lockThreshold: number;
+  /** When decay alone takes trust below the lock threshold (ISO time), while unlocked. */
+  readonly lockDeadline: string | null;
   readonly lockReason: LockReason | null;
   readonly unlockedAt: string | null;
   readonly models: number;
@@ -39,8 +47,12 @@ export class DaemonSession {
   #unlockedAt: string | null = null;
   #lastChange: SessionChange = { at: new Date().toISOString(), event: 'start', explanation: 'daemon started; nothing unlocked yet' };
   #idleTimer: NodeJS.Timeout | undefined;
+  #trustTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly idleTimeoutMs: number | undefined) {}
+  constructor(
+    readonly gate: Gate,
+    private readonly idleTimeoutMs: number | undefined,
+  ) {}
 
   /** Bumped by every lock; requests compare it before answering. */
   get epoch(): number {
@@ -51,23 +63,32 @@ export class DaemonSession {
     return this.#locked;
   }
 
-  /** After a successful unlock: the session is open (again); returns a token for the client. */
-  unlocked(explanation: string): string {
+  /** After a successful unlock, with the trust it gives: the session is open (again); returns a token for the client. */
+  unlocked(update: { state: TrustState; explanation: TrustExplanation }, explanation: string): string {
     if (this.#locked) {
       this.#locked = false;
       this.#lockReason = null;
       this.#unlockedAt = new Date().toISOString();
     }
-    this.#lastChange = { at: new Date().toISOString(), event: 'unlock', explanation };
+    this.trustChanged(update, 'unlock', explanation);
     this.touch();
     return this.#tokens.issue();
+  }
+
+  /** Commits a trust change (unlock or evidence) and re-arms the trust lock timer. */
+  trustChanged(update: { state: TrustState; explanation: TrustExplanation }, event: 'unlock' | 'evidence', explanation: string): void {
+    this.gate.commit(update, event);
+    this.#lastChange = { at: new Date(update.state.at).toISOString(), event, explanation: `${explanation}; ${update.explanation.summary}`, trust: update.explanation };
+    this.armTrustTimer();
+    if (this.gate.belowLockThreshold(update.state.at)) void this.lock('trust', `trust fell below the lock threshold: ${update.explanation.summary}`);
   }
 
   /**
    * Checks a request's token against the current session.
    * @throws LockedError when the session is locked; AuthError for a missing, forged or expired token.
    */
-  authorize(token: string | undefined): number {
+  authorize(token: string | undefined, now = Date.now()): number {
+    if (!this.#locked && this.gate.belowLockThreshold(now)) void this.lock('trust', 'trust decayed below the lock threshold');
     if (this.#locked) throw new LockedError(this.#lockReason ?? 'not unlocked yet');
     if (!this.#tokens.has(token)) throw new AuthError('a valid session token is required (Authorization: Bearer TOKEN from POST /v1/models)');
     this.touch();
@@ -87,21 +108,44 @@ export class DaemonSession {
     this.#lockReason = wasLocked ? (this.#lockReason ?? reason) : reason;
     this.#tokens.revokeAll();
     clearTimeout(this.#idleTimer);
+    clearTimeout(this.#trustTimer);
     this.#idleTimer = undefined;
-    if (!wasLocked) this.#lastChange = { at: new Date().toISOString(), event: 'lock', explanation };
+    this.#trustTimer = undefined;
+    if (!wasLocked) {
+      this.#lastChange = { at: new Date().toISOString(), event: 'lock', explanation };
+      this.gate.reset(Date.now(), explanation);
+      this.gate.audit.record({ type: 'lock', actor: this.gate.principal, decision: reason, reasons: [explanation] });
+    }
     const released = await this.models.releaseAll();
     return { released, wasLocked };
   }
 
-  view(): SessionView {
+  view(now = Date.now()): SessionView {
+    const deadline = this.#locked ? undefined : this.gate.lockDeadline();
     return {
       state: this.#locked ? 'locked' : 'unlocked',
-      trust: this.#locked ? 0 : 1,
+      trust: this.#locked ? 0 : this.gate.trustAt(now),
+      lockThreshold: this.gate.engine.config.lockThreshold,
+      lockDeadline: deadline === undefined || !Number.isFinite(deadline) ? null : new Date(deadline).toISOString(),
       lockReason: this.#lockReason,
       unlockedAt: this.#locked ? null : this.#unlockedAt,
       models: this.models.list().length,
       lastChange: this.#lastChange,
     };
+  }
+
+  /** Locks when decay alone takes trust below the threshold. */
+  private armTrustTimer(): void {
+    clearTimeout(this.#trustTimer);
+    const deadline = this.gate.lockDeadline();
+    if (deadline === undefined || !Number.isFinite(deadline)) return;
+    // setTimeout holds at most 2^31-1 ms; a later deadline is re-armed when reached.
+    const delay = Math.min(Math.max(0, deadline - Date.now()), 2 ** 31 - 1);
+    this.#trustTimer = setTimeout(() => {
+      if (this.gate.belowLockThreshold(Date.now())) void this.lock('trust', 'trust decayed below the lock threshold');
+      else this.armTrustTimer();
+    }, delay + 1);
+    this.#trustTimer.unref();
   }
 
   private touch(): void {

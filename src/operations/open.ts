@@ -46,6 +46,8 @@ export function checkModel(file: string, options: OpenModelOptions = {}): Promis
 export interface SealedSession {
   readonly session: InferenceSession;
   readonly slotIndex: number;
+  /** The factors of the key slot that opened it (what the person presented). */
+  readonly factors: readonly string[];
   readonly signer?: Uint8Array;
   readonly modelBytes: number;
 }
@@ -71,7 +73,8 @@ export async function createSealedSession(
   const bytes = alias ?? opened.bytes.slice();
   try {
     const session = await createSessionFromMemory(bytes, options.sessionOptions);
-    return { session, slotIndex: opened.slotIndex, signer: opened.signer, modelBytes: opened.bytes.length };
+    const factors = opened.info.header.slots[opened.slotIndex]!.factors.map((f) => f.name);
+    return { session, slotIndex: opened.slotIndex, factors, signer: opened.signer, modelBytes: opened.bytes.length };
   } finally {
     if (!alias) bytes.fill(0);
     opened.release();

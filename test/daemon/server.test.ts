@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,6 +54,7 @@ function request(
   });
 }
 
+const PASSPHRASE = 'correct horse battery staple';
 const INPUT = { input: { type: 'float32', dims: [1, 4], data: [0.5, -1, 2, 0.25] } };
 
 describe('bioseal daemon', () => {
@@ -69,7 +70,7 @@ describe('bioseal daemon', () => {
     home = path.join(dir, 'home');
     model = path.join(dir, 'demo.bseal');
     key = new Uint8Array(randomBytes(32));
-    await sealModel({ input: buildDemoModel(), output: model, policies: ['keyfile'], keyFiles: [key], home });
+    await sealModel({ input: buildDemoModel(), output: model, policies: ['keyfile', 'recovery'], keyFiles: [key], passphrase: PASSPHRASE, home });
     const plain = await createSessionFromMemory(buildDemoModel());
     expected = await runModel(plain, INPUT);
     await plain.release();
@@ -205,6 +206,96 @@ describe('bioseal daemon', () => {
     daemon = await startDaemon({ home, port: 0 });
     const r = await request(daemon, 'GET', '/v1/session');
     assert.equal(r.body.state, 'locked', 'a restart starts locked');
+  });
+
+  test('trust: an unlock gives trust from its factors, explained; the policy decides, and names the step-up', async () => {
+    const ok = await load('trusted');
+    assert.equal(ok.status, 201);
+    assert.ok(ok.body.trust > 0.8 && ok.body.trust < 1, `a key file unlock gives about 0.89, got ${ok.body.trust}`);
+    const s = await request(daemon, 'GET', '/v1/session');
+    assert.equal(s.body.lastChange.event, 'unlock');
+    assert.deepEqual(s.body.lastChange.trust.signals.map((x: { factor: string }) => x.factor), ['keyfile']);
+    assert.match(s.body.lastChange.explanation, /keyfile/);
+    const restricted = await request(daemon, 'POST', '/v1/models', {
+      body: { name: 'secret', path: model, sensitivity: 'restricted', unlock: { keyfile: Buffer.from(key).toString('base64') } },
+    });
+    assert.equal(restricted.status, 403, JSON.stringify(restricted.body));
+    assert.equal(restricted.body.error.code, 'E_POLICY');
+    assert.match(restricted.body.error.step_up.description, /face or passkey \(seen within 300 s\)/);
+    const list = await request(daemon, 'GET', '/v1/models', { token: ok.body.token });
+    assert.ok(!list.body.models.some((m: { name: string }) => m.name === 'secret'), 'a denied load leaves nothing loaded');
+  });
+
+  test('evidence: typing enrolled for the run raises or lowers trust with an explanation; bad evidence is refused', async () => {
+    // Enrolling typing is an enrolment change: the default policy asks for the recovery passphrase or a passkey.
+    const ok = await request(daemon, 'POST', '/v1/models', { body: { name: 'typing', path: model, unlock: { passphrase: PASSPHRASE } } });
+    assert.equal(ok.status, 201);
+    const typist = (seed: number, hold: number, gap: number) => {
+      let down = 0;
+      return Array.from({ length: 60 }, (_, i) => {
+        const jitter = ((i * 7919 + seed * 104729) % 13) - 6;
+        down += gap + jitter;
+        return { key: 'abcdefgh'[i % 8]!, down, up: down + hold + (jitter % 3) };
+      });
+    };
+    const enrol = await request(daemon, 'POST', '/v1/enrolments/keystroke', { body: { samples: [1, 2, 3, 4, 5].map((k) => typist(k, 90, 160)) }, token: ok.body.token });
+    assert.equal(enrol.status, 201, JSON.stringify(enrol.body));
+    const owner = await request(daemon, 'POST', '/v1/evidence', { body: { type: 'keystroke', events: typist(9, 90, 160) }, token: ok.body.token });
+    assert.equal(owner.status, 200, JSON.stringify(owner.body));
+    const other = await request(daemon, 'POST', '/v1/evidence', { body: { type: 'keystroke', events: typist(9, 40, 420) }, token: ok.body.token });
+    assert.equal(other.status, 200);
+    const contribution = (r: Reply) => r.body.explanation.signals.find((x: { factor: string }) => x.factor === 'keystroke').contribution;
+    assert.ok(contribution(owner) > 0, 'the owner\'s rhythm raises trust');
+    assert.ok(contribution(other) < 0, 'another rhythm lowers it');
+    assert.match(other.body.explanation.summary, /keystroke/);
+    const history = await request(daemon, 'GET', '/v1/trust', { token: ok.body.token });
+    assert.ok(history.body.history.length >= 3);
+    for (const bad of [{ type: 'smell' }, { type: 'keystroke', events: 'abc' }, { type: 'face', image: '***' }]) {
+      const r = await request(daemon, 'POST', '/v1/evidence', { body: bad, token: ok.body.token });
+      assert.equal(r.status, 400, JSON.stringify(bad));
+    }
+  });
+
+  test('trust that decays below the threshold locks the session by itself', async () => {
+    await daemon.close();
+    daemon = await startDaemon({ home, port: 0, trust: { halfLifeSeconds: 1, lockThreshold: 0.5 } });
+    assert.equal((await load('decaying')).status, 201);
+    for (let i = 0; i < 400 && !daemon.session.locked; i++) await new Promise((r) => setTimeout(r, 25));
+    const s = await request(daemon, 'GET', '/v1/session');
+    assert.equal(s.body.state, 'locked');
+    assert.equal(s.body.lockReason, 'trust');
+  });
+
+  test('a policy file that does not parse or validate keeps the daemon from starting, with the parser\'s message', async () => {
+    await daemon.close();
+    const bad = path.join(dir, 'bad.cedar');
+    writeFileSync(bad, 'permit (principal, action == Action::"model:infer", resource) when { context.trust >= };');
+    await assert.rejects(startDaemon({ home, port: 0, policyFile: bad }), (e: Error & { code?: string }) => e.code === 'E_POLICY' && /bad\.cedar/.test(e.message));
+    const strict = path.join(dir, 'strict.cedar');
+    writeFileSync(strict, '@id("infer-high")\n@minTrust("0.95")\n@stepup("face|passkey")\npermit (principal, action == Action::"model:infer", resource) when { context.trust >= 950 };\npermit (principal, action in [Action::"model:load", Action::"session:unlock"], resource);\n');
+    daemon = await startDaemon({ home, port: 0, policyFile: strict });
+    const ok = await load('strict');
+    assert.equal(ok.status, 201);
+    const r = await request(daemon, 'POST', '/v1/models/strict/infer', { body: { inputs: INPUT }, token: ok.body.token });
+    assert.equal(r.status, 403);
+    assert.equal(r.body.error.code, 'E_POLICY');
+    assert.match(r.body.error.step_up.description, /trust 0\.95 needed/);
+  });
+
+  test('every unlock, decision, lock and trust change is in the audit log, and the log verifies', async () => {
+    await daemon.close();
+    const { openAuditLog } = await import('../../src/audit/index.js');
+    const log = await openAuditLog(home, { readOnly: true });
+    try {
+      const types = new Set(log.entries().map((e) => `${e.type}:${e.decision}`));
+      for (const t of ['daemon:start', 'daemon:stop', 'unlock:allow', 'unlock:fail', 'decision:allow', 'decision:deny', 'lock:command', 'lock:trust', 'trust:raised', 'trust:lowered']) {
+        assert.ok(types.has(t), `${t} recorded (have: ${[...types].join(', ')})`);
+      }
+      assert.equal(log.verify().ok, true);
+    } finally {
+      log.close();
+    }
+    daemon = await startDaemon({ home, port: 0 });
   });
 
   test('idle timeout locks the session', async () => {

@@ -19,7 +19,7 @@ function parseSeconds(text: string | undefined, what: string): number | undefine
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the local daemon: unlock sealed models and serve inference on loopback',
-  help: `Usage: bioseal serve [--port P] [--socket PATH] [--idle-timeout SECONDS] [--json]
+  help: `Usage: bioseal serve [--port P] [--socket PATH] [--policy FILE] [--idle-timeout SECONDS] [--json]
 
 Runs the bioseal daemon for this user. It listens on 127.0.0.1 only (never
 another address) and on a Unix socket with mode 0600, holds sealed models
@@ -33,9 +33,19 @@ API (JSON; errors are {"error": {"code", "message"}}):
   POST   /v1/models/NAME/infer  Authorization: Bearer TOKEN; {"inputs": {...}} -> {"outputs": {...}}
   GET    /v1/models             the loaded models (token)
   DELETE /v1/models/NAME        unload (token)
-  GET    /v1/session            state, trust and the last change
+  GET    /v1/session            state, trust and the explanation of the last change
+  GET    /v1/trust              the trust history (token)
+  POST   /v1/evidence           {"type": "face", "image": base64} or
+                                {"type": "keystroke", "events": [{"key", "down", "up"}...]} (token)
+  POST   /v1/enrolments/keystroke {"samples": [[events]...]}: typing for this run (token)
   POST   /v1/lock               lock now
 A locked session answers 423 with code E_LOCKED until the next unlock.
+
+Trust starts from the unlock's factors, decays (half-life 10 minutes) and is
+raised or lowered by evidence; the session locks below 0.2. Every action is
+decided by a Cedar policy (default: policies/default.cedar; see
+docs/POLICY.md); a denial answers 403 E_POLICY with the step-up that would
+lift it.
 
 Locks: POST /v1/lock, --idle-timeout, SIGUSR1 or SIGHUP. SIGINT and SIGTERM
 lock and stop.
@@ -43,9 +53,10 @@ lock and stop.
 Options:
   --port P               TCP port on 127.0.0.1 (default 7391; 0 picks a free one)
   --socket PATH          Unix socket (default $BIOSEAL_HOME/daemon.sock)
+  --policy FILE          a Cedar policy file (it must parse and validate, or the daemon does not start)
   --idle-timeout SECONDS lock after this long without an authenticated request
   --json                 print the listening addresses as one JSON line`,
-  options: { port: { type: 'string' }, socket: { type: 'string' }, 'idle-timeout': { type: 'string' } },
+  options: { port: { type: 'string' }, socket: { type: 'string' }, policy: { type: 'string' }, 'idle-timeout': { type: 'string' } },
   async run(values, positionals, out) {
     if (positionals.length) throw new UsageError('serve takes no positional arguments');
     const port = parsePort(values.port as string | undefined);
@@ -56,6 +67,7 @@ Options:
       home: biosealHomePath(),
       port,
       socketPath: values.socket as string | undefined,
+      policyFile: values.policy as string | undefined,
       idleTimeoutMs,
       version: VERSION,
       onInternalError: (error) => process.stderr.write(`bioseal serve: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
