@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests drive as real parts: a browser for
 # WebAuthn (chromium), a software TPM (swtpm, tpm2-tools), a software HSM
-# (softhsm2, opensc's pkcs11-tool) and libfido2's tools. Runs apt only when
+# (softhsm2, opensc's pkcs11-tool), libfido2's tools and PostgreSQL. Runs apt only when
 # something is missing; needs root or sudo then.
 set -euo pipefail
 
@@ -19,6 +19,8 @@ missing=()
 for cmd in "${!NEEDED[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEEDED[$cmd]}")
 done
+# PostgreSQL (the fleet store's tests start their own server): its initdb and pg_ctl are not on PATH.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

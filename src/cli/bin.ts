@@ -34,6 +34,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'run', summary: 'open a sealed ONNX model into memory and run it on JSON inputs', load: async () => (await import('./commands/run.js')).runCommand },
   { name: 'eval', summary: 'evaluate a biometric on a dataset (face, liveness, keystroke)', load: async () => (await import('./commands/eval.js')).evalCommand },
   { name: 'bench', summary: 'measure bioseal against its baselines (age, plain reads, plain sessions)', load: async () => (await import('./commands/bench.js')).benchCommand },
+  { name: 'fleet', summary: 'run the fleet verification service (encrypted templates, devices, manifests, audit heads)', load: async () => (await import('./commands/fleet.js')).fleetCommand },
   { name: 'update', summary: 'sign, verify and install model updates (signed manifests, rollback protection)', load: async () => (await import('./commands/update.js')).updateCommand },
   { name: 'demo', summary: 'show the whole flow on a small built-in model', load: async () => (await import('./commands/demo.js')).demoCommand },
 ];

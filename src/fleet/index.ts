@@ -1,0 +1,16 @@
+/**
+ * The fleet verification service: devices register their Ed25519 request
+ * key and CKKS evaluation keys, enrol encrypted face templates, and get
+ * encrypted match scores back; operators publish signed model manifests;
+ * devices report their audit heads. State in SQLite or PostgreSQL behind one
+ * interface. See docs/FLEET.md.
+ */
+export { startFleetService, DEFAULT_FLEET_PORT } from './service.js';
+export type { FleetService, FleetServiceOptions } from './service.js';
+export { FleetClient } from './client.js';
+export type { FleetClientOptions, FleetResponse } from './client.js';
+export { signRequest, REQUEST_WINDOW_MS, DEVICE_ID_PATTERN } from './request-signing.js';
+export { LIMITS } from './routes.js';
+export { loadOperatorToken, OPERATOR_TOKEN_FILE } from './operator-token.js';
+export { EncryptedMatching } from './encrypted-matching.js';
+export * from './store/index.js';
