@@ -4,6 +4,7 @@ import { sharedEmbedder } from '../../biometrics/face/shared-embedder.js';
 import type { Command } from '../command.js';
 import type { FaceAnalysis } from '../../biometrics/face/embedder.js';
 import type { Output } from '../output.js';
+import { FEDERATED_HELP, FEDERATED_OPTIONS } from './eval-federated.js';
 
 const FMR_TARGETS = [1e-3, 1e-4, 2e-5];
 
@@ -26,6 +27,7 @@ export const evalCommand: Command = {
   help: `Usage: bioseal eval face DATASET_DIR [options]
        bioseal eval liveness DATASET_DIR [--max-per-person N] [--no-recapture] [--json]
        bioseal eval keystroke FILE.csv [--features all|timing] [--plot OUT.svg|OUT.png] [--json]
+       bioseal eval federated [--clients N] [--malicious-fraction F] [--rule R] [--rounds K] [--dataset DIR] [--plot OUT.svg] [--json]
 
 DATASET_DIR has one folder per person. Each person is enrolled from their first
 --enrol images; every other image of theirs is a genuine comparison and every
@@ -51,7 +53,9 @@ the turn, a photo that does not respond to the challenge, and recaptured
 eval keystroke measures the keystroke detector on a CSV in the MEU-Mobile KSD
 layout: each subject enrolled on their first 25 repetitions, genuine = the
 rest, impostor = the first 5 of every other subject; mean and pooled EER with
-the scaled Manhattan baseline side by side (docs/KEYSTROKE.md).`,
+the scaled Manhattan baseline side by side (docs/KEYSTROKE.md).
+
+${FEDERATED_HELP}`,
   options: {
     enrol: { type: 'string' },
     'max-per-person': { type: 'string' },
@@ -60,6 +64,7 @@ the scaled Manhattan baseline side by side (docs/KEYSTROKE.md).`,
     plot: { type: 'string' },
     'no-recapture': { type: 'boolean' },
     features: { type: 'string' },
+    ...FEDERATED_OPTIONS,
   },
   async run(values, positionals, out) {
     const [kind, dir, ...rest] = positionals;
@@ -67,8 +72,9 @@ the scaled Manhattan baseline side by side (docs/KEYSTROKE.md).`,
       if (!dir || rest.length) throw new UsageError('eval liveness takes one DATASET_DIR');
       return evalLiveness(dir, values, out);
     }
+    if (kind === 'federated') return (await import('./eval-federated.js')).evalFederated(positionals.slice(1), values, out);
     if (kind === 'keystroke') return (await import('./eval-keystroke.js')).evalKeystroke(positionals.slice(1), values, out);
-    if (kind !== 'face') throw new UsageError(kind ? `cannot evaluate "${kind}" (this version evaluates: face, liveness, keystroke)` : 'eval needs a kind: bioseal eval face DATASET_DIR');
+    if (kind !== 'face') throw new UsageError(kind ? `cannot evaluate "${kind}" (this version evaluates: face, liveness, keystroke, federated)` : 'eval needs a kind: bioseal eval face DATASET_DIR');
     if (!dir || rest.length) throw new UsageError('eval face takes one DATASET_DIR');
     const int = (name: string, dflt: number) => {
       const v = values[name] === undefined ? dflt : Number(values[name]);
