@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // Speed of the face engine on this machine: model load (reported apart),
 // then one 640x480 camera-like frame, detection + landmarks + liveness +
-// embedding, after warm-up; plus where the time goes (each model alone).
+// embedding, after warm-up; plus where the time goes (each model alone, on
+// tfjs WASM as Human runs it and on onnxruntime as OrtFaceEmbedder runs it).
 //
-//   node scripts/face-bench.mjs [--frames 30] [--json OUT.json]
+//   node scripts/face-bench.mjs [--frames 30] [--variants all|none|<name prefix>] [--json OUT.json]
 import { createRequire } from 'node:module';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { HumanEmbedder, alignFace, faceResRecognizer, FACERES_ALIGN } from '../dist/src/biometrics/face/index.js';
+import * as ort from 'onnxruntime-node';
+import { HumanEmbedder, OrtFaceEmbedder, alignFace, faceResRecognizer, FACERES_ALIGN } from '../dist/src/biometrics/face/index.js';
+import { loadHumanModel, runModel } from '../dist/src/biometrics/face/ort/models.js';
 import { allowModelDir, loadTfjsWasm, packageRoot } from '../dist/src/biometrics/face/tfjs-runtime.js';
 import { FACES, faceCrop } from '../dist/test/biometrics/face/fixtures.js';
 
@@ -54,15 +57,17 @@ const result = { host: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node:
 const img = await frame640();
 
 const variants = [
-  ['default (faceres on ORT, aligned; iris; anti-spoof + liveness)', {}],
+  ['ort (default: every model on onnxruntime)', {}, OrtFaceEmbedder],
+  ['ort without iris (not equivalent)', { iris: false }, OrtFaceEmbedder],
+  ['human (faceres on ORT, aligned; iris; anti-spoof + liveness)', {}],
   ['no iris', { iris: false }],
   ['no anti-spoof/liveness', { liveness: false }],
   ['flip TTA', { flip: true }],
   ['human-native (FaceRes on tfjs WASM, Human crop)', { recognizer: 'human-native' }],
 ];
-for (const [name, opts] of variants) {
+for (const [name, opts, Engine = HumanEmbedder] of variants) {
   if (args.variants !== 'all' && !name.startsWith(args.variants)) continue;
-  const e = await HumanEmbedder.create(opts);
+  const e = await Engine.create(opts);
   const one = await e.analyze(img);
   const t = await time(() => e.analyze(img));
   result.variants[name] = { embedder: e.name, loadMs: +e.loadMs.toFixed(0), warmupMs: +e.warmupMs.toFixed(0), perFrameMs: t, faceBox: one.box };
@@ -90,6 +95,20 @@ for (const name of ['blazeface', 'facemesh', 'iris', 'antispoof', 'liveness', 'f
   result.models[`${name} (tfjs wasm${reps > 1 ? ', x2 eyes' : ''}) ${JSON.stringify(shape)}`] = t;
   x.dispose();
   m.dispose();
+}
+// The same models on onnxruntime (2 threads), as OrtFaceEmbedder converts and runs them.
+const ortModels = [
+  ['blazeface', ['Identity', 'Identity_2', 'Identity_1', 'Identity_3'], 256, 1],
+  ['facemesh', ['Identity_2', 'Identity_1'], 192, 1],
+  ['iris', ['Identity'], 64, 2],
+  ['antispoof', ['Identity'], 128, 1],
+  ['liveness', ['Identity'], 32, 1],
+];
+for (const [name, outputs, side, batch] of ortModels) {
+  const m = await loadHumanModel(path.join(root, 'models'), name, outputs, [1, side, side, 3], 2);
+  const x = new ort.Tensor('float32', new Float32Array(batch * side * side * 3).fill(0.5), [batch, side, side, 3]);
+  result.models[`${name} (onnxruntime, 2 threads${batch > 1 ? ', both eyes' : ''}) [${batch},${side},${side},3]`] = await time(() => runModel(m, x), 15, 3);
+  await m.session.release();
 }
 const rec = await faceResRecognizer();
 const crop = alignFace(img, [[250, 250], [290, 250], [270, 275], [255, 300], [285, 300]], FACERES_ALIGN);

@@ -191,10 +191,12 @@ function describeFace(f: FaceBench): string[] {
   if (!f.available || !f.perFrameMs) return ['', 'face engine', `   unavailable (${f.reason}); goal: n/a`];
   return [
     '',
-    `face engine (${f.embedder}): one frame of ${f.frame}, face ${f.faceWidthPx} px wide`,
+    `face engine (${f.engine}, ${f.embedder}): one frame of ${f.frame}, face ${f.faceWidthPx} px wide`,
     `   detection + landmarks + quality + anti-spoof + liveness + embedding: min ${f.perFrameMs.min} / median ${f.perFrameMs.median} / p90 ${f.perFrameMs.p90} ms over ${f.frames} frames`,
     `   model load ${f.loadMs} ms, first inference ${f.warmupMs} ms (not counted)`,
     `   goal <= ${FACE_GOAL_MAX_FRAME_MS} ms per frame: ${yes(f.goal.met)}`,
+    ...f.engines.map((e) => `   engine ${e.engine}${e.engine === f.engine ? ' (default)' : ''}: ${e.perFrameMs ? `min ${e.perFrameMs.min} / median ${e.perFrameMs.median} / p90 ${e.perFrameMs.p90} ms, load ${e.loadMs} ms` : `unavailable (${e.reason})`}`),
+    `   embeddings of the two engines: cosine ${f.embeddingCosine ?? 'n/a'}`,
   ];
 }
 

@@ -2,8 +2,10 @@
  * The face engine's one interface: an image in, the single face in it out,
  * with its embedding, landmarks, pose, liveness scores and capture quality.
  *
- * Implementations: {@link HumanEmbedder} (Human's BlazeFace + FaceMesh +
- * FaceRes, 1024-d, with anti-spoof and liveness models; the default) and
+ * Implementations: {@link OrtFaceEmbedder} (Human's BlazeFace + FaceMesh +
+ * FaceRes, 1024-d, with anti-spoof and liveness models, all on onnxruntime;
+ * the default) and {@link HumanEmbedder} (the same models and result on
+ * Human's own tfjs pipeline, slower), and
  * {@link FaceApiEmbedder} (face-api's SSD + 68 landmarks + ResNet-34, 128-d;
  * measured for comparison). A stronger model (an ArcFace ONNX file the user
  * supplies) fits behind the same interface: it needs only

@@ -1,8 +1,11 @@
 /**
- * The default face embedder: detection, landmarks, pose and passive liveness
+ * The reference face embedder: detection, landmarks, pose and passive liveness
  * from @vladmandic/human 3.3.6 (MIT; models inside its npm package) on tfjs
  * WASM (see tfjs-runtime.ts for the loading recipe), and the embedding from
- * FaceRes on onnxruntime-node (recognizer.ts).
+ * FaceRes on onnxruntime-node (recognizer.ts). The default engine,
+ * OrtFaceEmbedder (ort/), runs the same models and processing on
+ * onnxruntime and gives the same analysis faster; this one is kept as the
+ * reference it is checked against (`BIOSEAL_FACE_ENGINE=human`).
  *
  * Pipeline per image:
  * 1. pad small images (tight crops) so the detector sees context;
@@ -24,12 +27,10 @@
 import path from 'node:path';
 import type { Config, FaceResult, Human, Tensor } from '@vladmandic/human';
 import { ModelError } from '../../errors.js';
-import { selectFace, type AnalyzeOptions, type EyeOpenness, type FaceAnalysis, type FaceEmbedder, type FaceLandmarks, type Point } from './embedder.js';
-import { checkDecodedImage, padImage, type Box, type DecodedImage } from './image.js';
-import { alignFace } from './align.js';
-import { measurePixelQuality } from './quality.js';
+import { selectFace, type AnalyzeOptions, type FaceAnalysis, type FaceEmbedder } from './embedder.js';
+import { checkDecodedImage, padImage, type DecodedImage } from './image.js';
+import { describeMeshFace, meshEmbedderName } from './mesh-analysis.js';
 import { faceResRecognizer, type FaceRecognizer } from './recognizer.js';
-import { l2Normalize } from './similarity.js';
 import { allowModelDir, loadTfjsWasm, packageRoot, requireModule, wasmDir, type Tf } from './tfjs-runtime.js';
 
 /** Options of {@link HumanEmbedder.create}. */
@@ -69,27 +70,6 @@ export interface HumanEmbedderOptions {
 /** Human's `FaceResult` fields this module reads. */
 type HumanModule = { Human: new (config?: Partial<Config>) => Human };
 
-/** FaceMesh indices (MediaPipe canonical face mesh). */
-const MESH = {
-  // Eye on the image's left (subject's right): corners 33 / 133, lids 160-144, 158-153.
-  eyeL: { outer: 33, inner: 133, upper: [160, 158], lower: [144, 153] },
-  // Eye on the image's right (subject's left): corners 263 / 362, lids 387-373, 385-380.
-  eyeR: { outer: 263, inner: 362, upper: [385, 387], lower: [380, 373] },
-  noseTip: 1,
-  mouthL: 61,
-  mouthR: 291,
-} as const;
-
-const DEG = 180 / Math.PI;
-
-function dist(a: Point, b: Point): number {
-  return Math.hypot(a[0] - b[0], a[1] - b[1]);
-}
-
-function mid(a: Point, b: Point): Point {
-  return [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
-}
-
 /**
  * Every call into Human, whichever instance makes it, runs one at a time:
  * Human keeps models and per-frame state (the detector's box list, the last
@@ -126,7 +106,7 @@ export class HumanEmbedder implements FaceEmbedder {
     this.#human = human;
     this.#recognizer = recognizer;
     this.#flip = options.flip && recognizer !== null;
-    this.name = recognizer ? `${recognizer.name === 'faceres' ? 'faceres-aligned' : recognizer.name}${this.#flip ? '-flip' : ''}` : 'human-faceres';
+    this.name = meshEmbedderName(recognizer, this.#flip);
     this.dimensions = recognizer ? recognizer.dimensions : 1024;
     this.#tf = tf;
     this.#padToPx = options.padToPx;
@@ -235,61 +215,15 @@ export class HumanEmbedder implements FaceEmbedder {
     const faces = (await this.#detect(padded.image)).filter((f) => f.boxScore >= this.#minScore && f.score >= this.#minScore);
     const { face: f, count } = selectFace(faces, (x) => x.box[2], options);
     if (!this.#recognizer && (!f.embedding || f.embedding.length !== this.dimensions)) throw new ModelError('the face model returned no embedding');
-    const ox = padded.offsetX;
-    const oy = padded.offsetY;
-    const all: Point[] = f.mesh.map((p) => [p[0] - ox, p[1] - oy] as const);
-    const at = (i: number): Point => all[i] ?? [Number.NaN, Number.NaN];
-    const eyeCentre = (e: typeof MESH.eyeL | typeof MESH.eyeR): Point => mid(at(e.outer), at(e.inner));
-    const ear = (e: typeof MESH.eyeL | typeof MESH.eyeR): number => {
-      const w = dist(at(e.outer), at(e.inner));
-      const h = dist(at(e.upper[0]), at(e.lower[0])) + dist(at(e.upper[1]), at(e.lower[1]));
-      return w > 0 ? h / (2 * w) : 0;
-    };
-    const five: FaceLandmarks['five'] = [eyeCentre(MESH.eyeL), eyeCentre(MESH.eyeR), at(MESH.noseTip), at(MESH.mouthL), at(MESH.mouthR)];
-    const eyes: EyeOpenness | null = all.length >= 468 ? { left: ear(MESH.eyeL), right: ear(MESH.eyeR) } : null;
-    const box: Box = { x: f.box[0] - ox, y: f.box[1] - oy, width: f.box[2], height: f.box[3] };
-    const angle = f.rotation?.angle ?? { yaw: 0, pitch: 0, roll: 0 };
-    // Human's yaw is negative when the nose points to the image's right; bioseal's is positive.
-    const pose = { yaw: -angle.yaw * DEG, pitch: angle.pitch * DEG, roll: angle.roll * DEG };
-    const px = measurePixelQuality(image, five);
-    let embedding: Float32Array;
-    if (this.#recognizer) {
-      const r = this.#recognizer;
-      const crops = [alignFace(image, five, r.align), ...(this.#flip ? [alignFace(image, five, r.align, true)] : [])];
-      const [e0, e1] = await r.embed(crops);
-      if (!e0) throw new ModelError('the face recognition model returned no embedding');
-      if (e1) {
-        const u0 = l2Normalize(e0);
-        const u1 = l2Normalize(e1);
-        embedding = u0.map((v, i) => v + (u1[i] as number));
-      } else {
-        embedding = e0;
-      }
-    } else {
-      embedding = Float32Array.from(f.embedding ?? []);
-    }
-    return {
-      embedder: this.name,
-      box,
-      landmarks: { five, all },
-      pose,
-      eyes,
-      detectionScore: f.boxScore,
-      embedding,
-      antispoof: this.#liveness ? (f.real ?? 0) : null,
-      liveness: this.#liveness ? (f.live ?? 0) : null,
-      quality: {
-        faceSizePx: Math.min(box.width, box.height),
-        interEyePx: dist(five[0], five[1]),
-        ...px,
-        yawDeg: pose.yaw,
-        pitchDeg: pose.pitch,
-        rollDeg: pose.roll,
-        detectionScore: f.boxScore,
-      },
-      faceCount: count,
-      elapsedMs: performance.now() - t0,
-    };
+    return describeMeshFace(image, padded, { mesh: f.mesh, box: f.box, angle: f.rotation?.angle, boxScore: f.boxScore, real: f.real, live: f.live }, {
+      name: this.name,
+      recognizer: this.#recognizer,
+      flip: this.#flip,
+      liveness: this.#liveness,
+      ...(this.#recognizer ? {} : { nativeEmbedding: Float32Array.from(f.embedding ?? []) }),
+      count,
+      startedAt: t0,
+    });
   }
 
   /**
