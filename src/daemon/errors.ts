@@ -54,6 +54,7 @@ const STATUS: Readonly<Record<string, number>> = {
   E_TAMPERED: 422,
   E_MODEL: 422,
   E_IMAGE: 422,
+  E_ENROLMENT: 422,
   E_FACE_NOT_FOUND: 422,
   E_FACE_MULTIPLE: 422,
   E_FACE_QUALITY: 422,

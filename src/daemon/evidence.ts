@@ -67,13 +67,18 @@ async function keystrokeEvidence(body: Record<string, unknown>, ctx: EvidenceCon
   const profile = ctx.keystroke.profile;
   if (!profile) throw new UsageError('no typing is enrolled in this daemon run: POST /v1/enrolments/keystroke first');
   const events = keyEvents(body.events, 'events');
-  const { probabilityFromLlr } = await import('../biometrics/keystroke/index.js');
   const verdict = profile.verify(events);
-  const p = Math.min(1 - 1e-6, Math.max(1e-6, probabilityFromLlr(verdict.llr, 1)));
+  const p = await keystrokeProbability(verdict.llr);
   return {
     evidence: [{ modality: 'keystroke', observedAt: Date.now(), score: p, keys: events.length }],
     summary: `keystroke sample of ${events.length} keys: ${verdict.features} timings scored, LLR ${verdict.llr.toFixed(2)}`,
   };
+}
+
+/** The keystroke evidence score of a detector's LLR: P(owner) at even prior odds, kept off 0 and 1. */
+export async function keystrokeProbability(llr: number): Promise<number> {
+  const { probabilityFromLlr } = await import('../biometrics/keystroke/index.js');
+  return Math.min(1 - 1e-6, Math.max(1e-6, probabilityFromLlr(llr, 1)));
 }
 
 /**

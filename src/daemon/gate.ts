@@ -11,6 +11,7 @@ import type { PolicyAction } from '../policy/cedar/vocabulary.js';
 import type { TrustEngine, TrustEvidence, TrustExplanation, TrustState } from '../trust/index.js';
 import { PolicyError } from '../errors.js';
 import type { AuditTrail } from './audit-trail.js';
+import { DecisionMemo, type DecisionInputs } from './decision-memo.js';
 
 export type Transport = 'socket' | 'http';
 
@@ -42,6 +43,7 @@ export class Gate {
   readonly #history: TrustPoint[] = [];
   #last: TrustExplanation | undefined;
   readonly #principal = { id: os.userInfo().username, uid: process.getuid?.() };
+  readonly #memo = new DecisionMemo();
 
   constructor(
     readonly engine: TrustEngine,
@@ -104,27 +106,29 @@ export class Gate {
    */
   require(action: PolicyAction, resource: PolicyResource, transport: Transport, now: number, state: TrustState | undefined = this.#state): PolicyDecision {
     const at = state ? Math.max(now, state.at) : now;
-    const decision = this.policy.authorize({
-      principal: this.#principal,
-      action,
-      resource,
-      trust: state ? this.engine.trustAt(state, at) : 0,
-      factorAge: state ? this.engine.factorAges(state, at) : {},
-      client: { transport, uid: transport === 'socket' ? this.#principal.uid : undefined },
-      now: at,
-    });
-    const event = {
+    const inputs = { action, resource, transport, trust: state ? this.engine.trustAt(state, at) : 0, factorAge: state ? this.engine.factorAges(state, at) : {}, now: at };
+    const decision = this.#memo.get(inputs) ?? this.decide(inputs);
+    const subject = 'name' in resource ? resource.name : resource.id;
+    const event = () => ({
       type: 'decision',
       actor: this.#principal.id,
-      subject: 'name' in resource ? resource.name : resource.id,
+      subject,
       decision: decision.decision,
       reasons: [decision.reason],
       details: { action, transport, policies: [...decision.policies], ...(decision.stepUp && { stepUp: decision.stepUp.description }) },
-    };
-    // Allowed inference comes with every call: batched. Everything else now.
-    if (decision.allowed && action === 'model:infer') this.audit.queue(event);
-    else this.audit.record(event);
+    });
+    // Allowed inference comes with every call: counted, one entry per model, transport and reason. Everything else now.
+    if (decision.allowed && action === 'model:infer') this.audit.tally(`${subject}\u0000${transport}\u0000${decision.reason}`, at, event);
+    else this.audit.record(event());
     if (!decision.allowed) throw new DeniedError(decision);
+    return decision;
+  }
+
+  /** The policy's decision (remembered for the next identical request). */
+  private decide(inputs: DecisionInputs): PolicyDecision {
+    const { transport } = inputs;
+    const decision = this.policy.authorize({ ...inputs, principal: this.#principal, client: { transport, uid: transport === 'socket' ? this.#principal.uid : undefined } });
+    this.#memo.set(inputs, decision);
     return decision;
   }
 

@@ -13,6 +13,18 @@
  *   POST   /v1/enrolments/keystroke   {"samples": [[events], ...]}: enrol typing for this run (token)
  *   POST   /v1/lock                   lock now (no token: anyone local may lock)
  *
+ * For the web pages (src/daemon/pages, docs/PAGES.md):
+ *   GET    /ui/                       the pages (overview, unlock and step-up, enrolment, audit log)
+ *   GET    /ui/v/VERSION/FILE         their scripts, stylesheet and icon
+ *   POST   /v1/evidence               {"type": "passkey", "challenge", "credential"}: a passkey touch (token)
+ *   POST   /v1/challenges/face        {"name"?} -> a liveness challenge to film (token; enrolment:change)
+ *   POST   /v1/enrolments/face        {"challenge", "frames": [base64...], "name"?, "overwrite"?} (token; enrolment:change)
+ *   POST   /v1/challenges/passkey     {"purpose": "register", "name"?, "overwrite"?} | {"purpose": "assert", "enrolment"?}
+ *                                     -> WebAuthn options (token; a registration is an enrolment:change)
+ *   POST   /v1/enrolments/passkey     {"challenge", "credential"}: register the passkey (token; enrolment:change)
+ *   GET    /v1/enrolments             the face and passkey enrolments (token)
+ *   GET    /v1/audit                  ?since=T&limit=N: audit entries and the log's verification (token)
+ *
  * Every action is decided by the policy (src/policy/cedar) with the trust of
  * that moment; a denial answers 403 E_POLICY with the step-up that would lift it.
  */
@@ -25,6 +37,13 @@ import { evidenceFromRequest, enrolKeystrokeFromRequest, type EvidenceContext } 
 import { bearerToken, readJson, sendJson } from './http.js';
 import { LockedError, MethodNotAllowedError, NotFoundError } from './errors.js';
 import type { DaemonSession } from './session.js';
+import type { PageChallenges } from './challenges.js';
+import type { PolicyResource } from '../policy/cedar/index.js';
+import { servePage } from './pages/index.js';
+import { faceEnrolmentResource, enrolFaceFromRequest, openFaceChallenge } from './face-enrolment.js';
+import { enrolPasskeyFromRequest, openPasskeyChallenge, pageOrigin, passkeyEnrolmentResource, passkeyEvidenceFromRequest } from './passkey.js';
+import { auditedEnrolment, enrolmentNameFrom, listPageEnrolments, type EnrolmentGuard } from './enrolments.js';
+import { auditQuery, auditReport } from './audit-view.js';
 
 export interface RouteContext extends EvidenceContext {
   readonly session: DaemonSession;
@@ -32,6 +51,8 @@ export interface RouteContext extends EvidenceContext {
   /** Request body limit in bytes. */
   readonly bodyLimit: number;
   readonly version: string;
+  /** The open challenges of the web pages (face liveness, passkey). */
+  readonly challenges: PageChallenges;
 }
 
 type Handler = (ctx: RouteContext, req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void>;
@@ -121,7 +142,7 @@ const trustHistory: Handler = async (ctx, req, res) => {
 const evidence: Handler = async (ctx, req, res) => {
   const epoch = ctx.session.authorize(bearerToken(req));
   const body = objectBody(await readJson(req, ctx.bodyLimit));
-  const { evidence: items, summary } = await evidenceFromRequest(body, ctx);
+  const { evidence: items, summary } = await (body.type === 'passkey' ? passkeyEvidenceFromRequest(body, ctx, epoch) : evidenceFromRequest(body, ctx));
   ctx.session.assertStill(epoch);
   const now = Date.now();
   const update = ctx.session.gate.preview(items, now);
@@ -145,6 +166,66 @@ const lock: Handler = async (ctx, _req, res) => {
   sendJson(res, 200, { state: 'locked', released, alreadyLocked: wasLocked });
 };
 
+const pages: Handler = async (_ctx, req, res, [rest]) => {
+  servePage(req, res, rest);
+};
+
+/** The policy check and lock check an enrolment change makes along the way. */
+function enrolmentGuard(ctx: RouteContext, epoch: number, resource: (name: string) => PolicyResource): EnrolmentGuard {
+  return {
+    authorize: (name) => void ctx.session.gate.require('enrolment:change', resource(name), ctx.transport, Date.now()),
+    assertStill: () => ctx.session.assertStill(epoch),
+  };
+}
+
+const faceChallenge: Handler = async (ctx, req, res) => {
+  const epoch = ctx.session.authorize(bearerToken(req));
+  const body = objectBody(await readJson(req, ctx.bodyLimit));
+  // Asked now so that the page shows a step-up before filming; asked again when the frames come.
+  enrolmentGuard(ctx, epoch, faceEnrolmentResource).authorize(enrolmentNameFrom(body.name, 'name'));
+  ctx.session.assertStill(epoch);
+  sendJson(res, 201, openFaceChallenge(ctx, epoch));
+};
+
+const enrolFace: Handler = async (ctx, req, res) => {
+  const epoch = ctx.session.authorize(bearerToken(req));
+  const body = objectBody(await readJson(req, ctx.bodyLimit));
+  const result = await auditedEnrolment(ctx.session.gate, 'face', () => enrolFaceFromRequest(body, ctx, epoch, enrolmentGuard(ctx, epoch, faceEnrolmentResource)));
+  sendJson(res, 201, result);
+};
+
+const passkeyChallenge: Handler = async (ctx, req, res) => {
+  const epoch = ctx.session.authorize(bearerToken(req));
+  const body = objectBody(await readJson(req, ctx.bodyLimit));
+  const origin = pageOrigin(req);
+  if (body.purpose === 'register') enrolmentGuard(ctx, epoch, passkeyEnrolmentResource).authorize(enrolmentNameFrom(body.name, 'name'));
+  const opened = openPasskeyChallenge(body, ctx, origin, epoch);
+  ctx.session.assertStill(epoch);
+  sendJson(res, 201, opened);
+};
+
+const enrolPasskey: Handler = async (ctx, req, res) => {
+  const epoch = ctx.session.authorize(bearerToken(req));
+  const body = objectBody(await readJson(req, ctx.bodyLimit));
+  const result = await auditedEnrolment(ctx.session.gate, 'passkey', () => enrolPasskeyFromRequest(body, ctx, epoch, enrolmentGuard(ctx, epoch, passkeyEnrolmentResource)));
+  sendJson(res, 201, result);
+};
+
+const enrolments: Handler = async (ctx, req, res) => {
+  const epoch = ctx.session.authorize(bearerToken(req));
+  const list = listPageEnrolments(ctx.home);
+  ctx.session.assertStill(epoch);
+  sendJson(res, 200, list);
+};
+
+const auditLog: Handler = async (ctx, req, res) => {
+  const epoch = ctx.session.authorize(bearerToken(req));
+  const query = auditQuery(new URL(req.url ?? '/', 'http://localhost').searchParams);
+  const report = await auditReport(ctx.home, ctx.session.gate.audit, query);
+  ctx.session.assertStill(epoch);
+  sendJson(res, 200, report);
+};
+
 const health: Handler = async (ctx, _req, res) => {
   sendJson(res, 200, { ok: true, version: ctx.version });
 };
@@ -159,6 +240,14 @@ const ROUTES: readonly Route[] = [
   { pattern: /^\/v1\/evidence$/, methods: { POST: evidence } },
   { pattern: /^\/v1\/enrolments\/keystroke$/, methods: { POST: enrolKeystroke } },
   { pattern: /^\/v1\/lock$/, methods: { POST: lock } },
+  { pattern: /^\/v1\/challenges\/face$/, methods: { POST: faceChallenge } },
+  { pattern: /^\/v1\/enrolments\/face$/, methods: { POST: enrolFace } },
+  { pattern: /^\/v1\/challenges\/passkey$/, methods: { POST: passkeyChallenge } },
+  { pattern: /^\/v1\/enrolments\/passkey$/, methods: { POST: enrolPasskey } },
+  { pattern: /^\/v1\/enrolments$/, methods: { GET: enrolments } },
+  { pattern: /^\/v1\/audit$/, methods: { GET: auditLog } },
+  { pattern: /^\/(?:ui)?$/, methods: { GET: pages } },
+  { pattern: /^\/ui\/(.*)$/, methods: { GET: pages } },
 ];
 
 /** Finds and runs the handler for a request. @throws NotFoundError, MethodNotAllowedError */

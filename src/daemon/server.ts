@@ -20,6 +20,7 @@ import { TrustEngine, type TrustConfigInput } from '../trust/index.js';
 import type { EvidenceContext } from './evidence.js';
 import { openAuditLog } from '../audit/index.js';
 import { AuditTrail } from './audit-trail.js';
+import { createPageChallenges } from './challenges.js';
 
 export const DEFAULT_PORT = 7391;
 export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
@@ -93,7 +94,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const stateLock = acquireStateLock(home);
   let audit: AuditTrail;
   try {
-    audit = new AuditTrail(await openAuditLog(home), 200, options.onInternalError);
+    audit = new AuditTrail(await openAuditLog(home), 5000, options.onInternalError);
   } catch (error) {
     stateLock.release();
     throw error;
@@ -107,6 +108,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     keystroke: {},
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     version: options.version ?? 'dev',
+    challenges: createPageChallenges(),
   };
   const contexts: Record<Transport, RouteContext> = { http: { ...shared, transport: 'http' }, socket: { ...shared, transport: 'socket' } };
   const socketPath = path.resolve(options.socketPath ?? path.join(home, 'daemon.sock'));

@@ -3,7 +3,7 @@
  * bound to that session. Only their SHA-256 is kept, so comparing does not
  * depend on secret bytes; a lock forgets every token at once.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash as digest, randomBytes } from 'node:crypto';
 
 export class TokenSet {
   readonly #hashes = new Set<string>();
@@ -30,5 +30,5 @@ export class TokenSet {
 }
 
 function hash(token: string): string {
-  return createHash('sha256').update(token).digest('base64');
+  return digest('sha256', token, 'base64');
 }

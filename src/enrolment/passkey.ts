@@ -31,7 +31,8 @@ export interface PasskeyEnrolment {
   readonly aaguid: string;
 }
 
-function recordData(c: RegisteredCredential): Record<string, unknown> {
+/** The record fields of a registered credential (public data only). */
+export function recordData(c: RegisteredCredential): Record<string, unknown> {
   return {
     credentialId: toBase64(c.id),
     publicKey: toBase64(c.publicKey),

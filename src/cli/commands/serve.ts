@@ -41,6 +41,18 @@ API (JSON; errors are {"error": {"code", "message"}}):
   POST   /v1/lock               lock now
 A locked session answers 423 with code E_LOCKED until the next unlock.
 
+Web pages (docs/PAGES.md): open http://localhost:PORT/ui/ for the overview
+(session, live trust graph, models), unlock and step-up, enrolment (face
+with a liveness challenge, passkey) and the audit log. They use:
+  POST   /v1/evidence           {"type": "passkey", "challenge", "credential"} (token)
+  POST   /v1/challenges/face    {"name"?} -> a liveness challenge to film (token)
+  POST   /v1/enrolments/face    {"challenge", "frames": [base64...], "name"?, "overwrite"?} (token)
+  POST   /v1/challenges/passkey {"purpose": "register"|"assert", ...} -> WebAuthn options (token)
+  POST   /v1/enrolments/passkey {"challenge", "credential"} (token)
+  GET    /v1/enrolments         the face and passkey enrolments (token)
+  GET    /v1/audit              ?since=T&limit=N: entries and the log's verification (token)
+Enrolment changes are decided by the policy (enrolment:change) and audited.
+
 Trust starts from the unlock's factors, decays (half-life 10 minutes) and is
 raised or lowered by evidence; the session locks below 0.2. Every action is
 decided by a Cedar policy (default: policies/default.cedar; see
