@@ -3,7 +3,8 @@
  * against age, open-into-memory against a plain readFile, seal throughput and
  * peak memory, and the time to a ready onnxruntime session from a sealed
  * model against one from the plaintext file (the `container` section); the
- * face engine's time per camera frame (`face`). Medians of N runs; every goal
+ * face engine's time per camera frame (`face`); the daemon's per-call policy
+ * and trust checks, load from a second process and a lock mid-run (`daemon`). Medians of N runs; every goal
  * is reported with whether this run met it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,16 +18,19 @@ import { benchSeal, type SealBench } from './seal.js';
 import { benchSession, type SessionBench } from './session.js';
 import { FACE_GOAL_MAX_FRAME_MS, type FaceBench } from './face.js';
 import type { FactorBench } from './factor-common.js';
+import { HE_GOAL_MATCH_MS, HE_GOAL_MAX_ERROR, HE_GOAL_SEARCH_MS, type HeBench } from './he.js';
+import { describeDaemon, type DaemonBench } from './daemon-report.js';
 
 export { CHECK_GOAL_SPEEDUP } from './check.js';
 export { OPEN_GOAL_RATIO } from './open.js';
 export { SEAL_GOAL_MAX_RSS } from './seal.js';
 export { SESSION_GOAL_MAX_SLOWER_PERCENT, UNLOCK_GOAL_MAX_MS } from './session.js';
 export { FACE_GOAL_MAX_FRAME_MS } from './face.js';
-export type { CheckBench, OpenBench, SealBench, SessionBench, FaceBench, FactorBench, Environment };
+export { HE_GOAL_MATCH_MS, HE_GOAL_SEARCH_MS, HE_GOAL_MAX_ERROR } from './he.js';
+export type { CheckBench, OpenBench, SealBench, SessionBench, FaceBench, FactorBench, HeBench, Environment };
 
 /** The parts `bioseal bench` can measure; all of them by default. */
-export const BENCH_SECTIONS = ['container', 'face', 'factors'] as const;
+export const BENCH_SECTIONS = ['container', 'face', 'factors', 'daemon', 'he'] as const;
 
 /** The goal for the time a passkey or PKCS#11 factor adds once its secret arrives. */
 export const FACTOR_GOAL_MAX_MS = 1.7;
@@ -47,6 +51,8 @@ export interface BenchOptions {
   readonly log?: (line: string) => void;
   /** Which parts to measure; default all. */
   readonly sections?: readonly BenchSection[];
+  /** Seconds of each load run of the daemon section; default 60. */
+  readonly durationSeconds?: number;
 }
 
 export interface BenchReport {
@@ -62,6 +68,14 @@ export interface BenchReport {
   readonly face?: FaceBench;
   /** What each device factor adds to an unlock beyond the person's action. */
   readonly factors?: readonly FactorBench[];
+  /** The daemon: per-call cost of policy and trust checks, load, a lock mid-run. */
+  readonly daemon?: DaemonBench;
+  /** Encrypted template matching (CKKS): 1:1 match, 1:N search, error, sizes. */
+  readonly he?: HeBench;
+  /** The he section's headline figures, also at the top level (absent when he was not measured). */
+  readonly match_1to1_ms?: number;
+  readonly search_1000_ms?: number | null;
+  readonly max_abs_error?: number;
   /** Each goal: met (true/false), or null when it could not be measured. */
   readonly goals: Record<string, boolean | null>;
   readonly allGoalsMet: boolean;
@@ -91,6 +105,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     const container = sections.includes('container') ? await benchContainer(ctx, sizeBytes, environment) : undefined;
     const face = sections.includes('face') ? await (await import('./face.js')).benchFace({ log: ctx.log }) : undefined;
     const factors = sections.includes('factors') ? await benchFactors(ctx) : undefined;
+    const he = sections.includes('he') ? await (await import('./he.js')).benchHe({ runs, log: ctx.log }) : undefined;
+    const daemon = sections.includes('daemon') ? await (await import('./daemon.js')).benchDaemon({ ctx, durationSeconds: options.durationSeconds }) : undefined;
     const goals: Record<string, boolean | null> = {
       ...(container && {
         checkAtLeast5xFasterThanAge: container.check.goal.met,
@@ -100,6 +116,16 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
         keyUnwrapUnder1_7ms: container.session.unlock.goal.met,
       }),
       ...(face && { faceFrameUnder50ms: face.goal.met }),
+      ...(he && {
+        heMatchUnder20ms: he.goals.match_1to1_ms.met,
+        heSearch1000Under1s: he.goals.search_1000_ms.met,
+        heErrorUnder1e_4: he.goals.max_abs_error.met,
+      }),
+      ...(daemon && {
+        daemonChecksAtMost0_5PercentThroughput: daemon.goal.overheadMet,
+        daemonLoadWithoutErrors: daemon.goal.loadWithoutErrors,
+        daemonLockStopsLaterResponses: daemon.goal.lockStopsLaterResponses,
+      }),
       ...Object.fromEntries(
         (factors ?? []).filter((f) => FACTORS_WITH_GOAL.has(f.factor)).map((f) => [`${f.factor}AddsUnder1_7ms`, f.medianMs === null ? null : f.medianMs < FACTOR_GOAL_MAX_MS]),
       ),
@@ -112,6 +138,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       ...container,
       face,
       factors,
+      daemon,
+      he,
+      ...(he && { match_1to1_ms: he.match_1to1_ms, search_1000_ms: he.search_1000_ms, max_abs_error: he.max_abs_error }),
       goals,
       allGoalsMet: Object.values(goals).every((g) => g === true),
       totalSeconds: Math.round((performance.now() - started) / 100) / 10,
@@ -162,6 +191,8 @@ export function describeReport(r: BenchReport): string[] {
   if (r.check && r.open && r.seal && r.session) lines.push(...describeContainer(r.sizeBytes, r.check, r.open, r.seal, r.session));
   if (r.face) lines.push(...describeFace(r.face));
   if (r.factors) lines.push(...describeFactors(r.factors));
+  if (r.daemon) lines.push(...describeDaemon(r.daemon));
+  if (r.he) lines.push(...describeHe(r.he));
   lines.push(
     '',
     `all goals met: ${r.allGoalsMet ? 'yes' : 'no'} (${r.totalSeconds} s in all; load average ${r.loadAverage.start} at the start, ${r.loadAverage.end} at the end)`,
@@ -185,6 +216,23 @@ function describeFactors(factors: readonly FactorBench[]): string[] {
     if (f.parts) lines.push(`            ${Object.entries(f.parts).map(([k, v]) => `${k} ${v.toFixed(3)} ms`).join(', ')}`);
   }
   return lines;
+}
+
+function describeHe(h: HeBench): string[] {
+  const p = h.parameters;
+  const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+  const z = h.sizes_bytes;
+  return [
+    '',
+    `encrypted template matching: CKKS ${p.name}, N=${p.poly_modulus_degree}, ${p.security_bits}-bit security, ${h.dims} dimensions`,
+    `   1:1 service match (multiply, relinearise, rescale): median ${h.match_1to1_ms} ms over ${h.runs.match}; goal < ${HE_GOAL_MATCH_MS} ms: ${yes(h.goals.match_1to1_ms.met)}`,
+    `   device: encrypt ${h.encrypt_ms} ms, decrypt ${h.decrypt_ms} ms; service reads both ciphertexts in ${h.read_ms} ms; keys generated in ${h.keygen_ms} ms`,
+    `   1:N search over ${h.search_templates} templates (${h.search_groups} groups, chunk ${h.search_chunk}): median ${h.search_ms} ms over ${h.runs.search}; goal < ${HE_GOAL_SEARCH_MS} ms for 1,000: ${yes(h.goals.search_1000_ms.met)}`,
+    `   query encrypt ${h.query_encrypt_ms} ms, decrypt all scores ${h.search_decrypt_ms} ms, gallery enrolment ${h.gallery_encrypt_ms} ms`,
+    `   max |decrypted - plaintext| ${h.max_abs_error.toExponential(2)} (1:1 ${h.max_abs_error_1to1.toExponential(2)}, search ${h.max_abs_error_search.toExponential(2)}); goal < ${HE_GOAL_MAX_ERROR}: ${yes(h.goals.max_abs_error.met)}`,
+    `   sizes: evaluation keys ${kib(z.evaluation_keys)} (public ${kib(z.public_key)}, relinearisation ${kib(z.relin_keys)}, Galois ${kib(z.galois_keys)}), secret key ${kib(z.secret_key)}`,
+    `          probe ${kib(z.match_vector)}, score ${kib(z.match_score)}, search query ${kib(z.search_query)}, gallery group ${kib(z.gallery_group)} (gallery ${kib(z.gallery)}), group scores ${kib(z.search_scores)}`,
+  ];
 }
 
 function describeFace(f: FaceBench): string[] {

@@ -483,3 +483,63 @@ export function buildLargeModel(options: LargeModelOptions): Uint8Array {
     outputs: [{ name: 'output', type: 'float32', shape: [1, n] }],
   });
 }
+
+/** Options of {@link buildMlpModel}. */
+export interface MlpModelOptions {
+  /** Input features (default 256). */
+  readonly inputs?: number;
+  /** Width of each hidden layer (default 1024). */
+  readonly hidden?: number;
+  /** Hidden layers, each MatMul + Add + Relu (default 3). */
+  readonly layers?: number;
+  /** Output classes, through a final MatMul + Add + Softmax (default 10). */
+  readonly outputs?: number;
+  /** PRNG seed of the weights (default 1). */
+  readonly seed?: number;
+}
+
+/**
+ * Builds a multi-layer perceptron, a model of realistic cost per call for
+ * benchmarks: input "input" float32 [batch, inputs] (batch symbolic),
+ * `layers` hidden layers of `hidden` units with ReLU, and a softmax output
+ * "probabilities" float32 [batch, outputs]. Weights come from
+ * {@link largeModelWeights}, scaled per layer; biases are small constants.
+ *
+ * @throws UsageError when a size is not a positive integer or the model would exceed 2 GiB.
+ * @example
+ * const bytes = buildMlpModel({ inputs: 256, hidden: 1024, layers: 3, outputs: 10 });
+ */
+export function buildMlpModel(options: MlpModelOptions = {}): Uint8Array {
+  const { inputs = 256, hidden = 1024, layers = 3, outputs = 10, seed = 1 } = options;
+  for (const [name, v] of Object.entries({ inputs, hidden, layers, outputs })) {
+    if (!Number.isSafeInteger(v) || v < 1 || v > 65_536) throw new UsageError(`buildMlpModel: ${name} must be an integer from 1 to 65536, got ${String(v)}`);
+  }
+  if (!Number.isSafeInteger(seed)) throw new UsageError(`seed must be an integer, got ${String(seed)}`);
+  const nodes: OnnxNode[] = [];
+  const initializers: OnnxInitializer[] = [];
+  let previous = 'input';
+  let width = inputs;
+  for (let l = 0; l <= layers; l++) {
+    const last = l === layers;
+    const out = last ? outputs : hidden;
+    const next = largeModelWeights(width, seed + l);
+    const weights = new Array<number>(width * out);
+    for (let i = 0; i < weights.length; i++) weights[i] = next();
+    initializers.push({ name: `W${l}`, type: 'float32', dims: [width, out], rawData: float32Bytes(weights) });
+    initializers.push({ name: `B${l}`, type: 'float32', dims: [out], rawData: float32Bytes(new Array<number>(out).fill(0.01)) });
+    nodes.push({ opType: 'MatMul', name: `matmul${l}`, inputs: [previous, `W${l}`], outputs: [`h${l}_raw`] });
+    nodes.push({ opType: 'Add', name: `bias${l}`, inputs: [`h${l}_raw`, `B${l}`], outputs: [`h${l}_pre`] });
+    previous = last ? 'logits' : `h${l}`;
+    nodes.push(last
+      ? { opType: 'Softmax', name: 'softmax', inputs: [`h${l}_pre`], outputs: ['probabilities'], intAttributes: { axis: -1 } }
+      : { opType: 'Relu', name: `relu${l}`, inputs: [`h${l}_pre`], outputs: [previous] });
+    width = out;
+  }
+  return encodeModel({
+    name: 'bioseal_mlp',
+    nodes,
+    initializers,
+    inputs: [{ name: 'input', type: 'float32', shape: ['batch', inputs] }],
+    outputs: [{ name: 'probabilities', type: 'float32', shape: ['batch', outputs] }],
+  });
+}

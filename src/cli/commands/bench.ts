@@ -18,7 +18,7 @@ export const benchCommand: Command = {
   summary: 'measure the container against age and plain reads, the face engine per frame, and the device factors',
   help: `Usage: bioseal bench [SECTION...] [--size BYTES] [--runs N] [--dir DIR] [--json]
 
-Sections (default: all): container, face, factors.
+Sections (default: all): container, face, factors, daemon, he.
 
 container: on this machine, in one run and on the same random data:
   1. check of a sealed file vs 'age -d -o /dev/null' of the same data (goal: >= 5x faster)
@@ -39,15 +39,34 @@ goal < 1.7 ms), pkcs11 (SoftHSM2, after its PIN check; goal < 1.7 ms), fido2
 (parsing and verifying the tool's answer; no device round trip) and tpm (the
 real unseal round trip through swtpm and tpm2-tools).
 
+daemon: a daemon in this process serving a sealed MLP (256-1024x3-10):
+  1. per call, interleaved in one run: onnxruntime session.run directly, the
+     daemon's JSON inference step, the same with the policy and trust checks
+     (token, Cedar decision, lock re-check, audit entry), and HTTP end to end;
+     goal: the checks cost <= 0.5% of throughput (HTTP is reported apart)
+  2. 100 clients from a second process (autocannon, a devDependency) for
+     --duration seconds: requests/s, p50/p99 latency, errors (goal: none)
+  3. the same with POST /v1/lock at half time: every response written after
+     the lock answer arrived must be 423
+
+he: encrypted template matching (CKKS, N=8192) on 1024-dimensional
+embedding-like unit vectors: the service's 1:1 match on ciphertexts (goal
+< 20 ms; device encrypt and decrypt reported apart), a 1:N search over 1,000
+packed templates (goal < 1 s), the largest error of a decrypted score
+(goal < 1e-4), and key and ciphertext sizes. With --json the keys
+match_1to1_ms, search_1000_ms and max_abs_error are also at the top level.
+
 Options:
   --size BYTES   payload size (default 1G; suffixes K, M, G)
   --runs N       timed runs per measurement (default 3)
+  --duration S   seconds of each daemon load run (default 60, at most 300)
   --dir DIR      where to make the temporary directory (default the OS temp dir);
                  it is removed afterwards
   --json         one JSON object with every figure (progress is not shown)`,
   options: {
     size: { type: 'string' },
     runs: { type: 'string' },
+    duration: { type: 'string' },
     dir: { type: 'string' },
   },
   async run(values, positionals, out) {
@@ -55,6 +74,8 @@ Options:
     const unknown = positionals.filter((p) => !(BENCH_SECTIONS as readonly string[]).includes(p));
     if (unknown.length) throw new UsageError(`bench: unknown section "${unknown[0]}" (sections: ${BENCH_SECTIONS.join(', ')})`);
     const sizeBytes = values.size === undefined ? undefined : parseSize(values.size as string);
+    const durationSeconds = values.duration === undefined ? undefined : Number(values.duration);
+    if (durationSeconds !== undefined && !(Number.isInteger(durationSeconds) && durationSeconds >= 1 && durationSeconds <= 300)) throw new UsageError('--duration must be an integer from 1 to 300 (seconds)');
     let runs: number | undefined;
     if (values.runs !== undefined) {
       runs = Number(values.runs);
@@ -66,6 +87,7 @@ Options:
       sections: positionals as BenchSection[],
       sizeBytes,
       runs,
+      durationSeconds,
       dir: values.dir as string | undefined,
       log: out.json ? undefined : (line) => process.stderr.write(`bench: ${line}\n`),
     });

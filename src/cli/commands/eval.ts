@@ -5,6 +5,7 @@ import type { Command } from '../command.js';
 import type { FaceAnalysis } from '../../biometrics/face/embedder.js';
 import type { Output } from '../output.js';
 import { FEDERATED_HELP, FEDERATED_OPTIONS } from './eval-federated.js';
+import { TAKEOVER_HELP, TAKEOVER_OPTIONS } from './eval-takeover.js';
 
 const FMR_TARGETS = [1e-3, 1e-4, 2e-5];
 
@@ -27,6 +28,7 @@ export const evalCommand: Command = {
   help: `Usage: bioseal eval face DATASET_DIR [options]
        bioseal eval liveness DATASET_DIR [--max-per-person N] [--no-recapture] [--json]
        bioseal eval keystroke FILE.csv [--features all|timing] [--plot OUT.svg|OUT.png] [--json]
+       bioseal eval takeover [--keystroke FILE.csv] [--faces DIR] [--keystroke-every S] [--face-every S] [--days N] [--json]
        bioseal eval federated [--clients N] [--malicious-fraction F] [--rule R] [--rounds K] [--dataset DIR] [--plot OUT.svg] [--json]
 
 DATASET_DIR has one folder per person. Each person is enrolled from their first
@@ -55,7 +57,9 @@ layout: each subject enrolled on their first 25 repetitions, genuine = the
 rest, impostor = the first 5 of every other subject; mean and pooled EER with
 the scaled Manhattan baseline side by side (docs/KEYSTROKE.md).
 
-${FEDERATED_HELP}`,
+${FEDERATED_HELP}
+
+${TAKEOVER_HELP}`,
   options: {
     enrol: { type: 'string' },
     'max-per-person': { type: 'string' },
@@ -65,6 +69,7 @@ ${FEDERATED_HELP}`,
     'no-recapture': { type: 'boolean' },
     features: { type: 'string' },
     ...FEDERATED_OPTIONS,
+    ...TAKEOVER_OPTIONS,
   },
   async run(values, positionals, out) {
     const [kind, dir, ...rest] = positionals;
@@ -74,7 +79,8 @@ ${FEDERATED_HELP}`,
     }
     if (kind === 'federated') return (await import('./eval-federated.js')).evalFederated(positionals.slice(1), values, out);
     if (kind === 'keystroke') return (await import('./eval-keystroke.js')).evalKeystroke(positionals.slice(1), values, out);
-    if (kind !== 'face') throw new UsageError(kind ? `cannot evaluate "${kind}" (this version evaluates: face, liveness, keystroke, federated)` : 'eval needs a kind: bioseal eval face DATASET_DIR');
+    if (kind === 'takeover') return (await import('./eval-takeover.js')).evalTakeover(positionals.slice(1), values, out);
+    if (kind !== 'face') throw new UsageError(kind ? `cannot evaluate "${kind}" (this version evaluates: face, liveness, keystroke, federated, takeover)` : 'eval needs a kind: bioseal eval face DATASET_DIR');
     if (!dir || rest.length) throw new UsageError('eval face takes one DATASET_DIR');
     const int = (name: string, dflt: number) => {
       const v = values[name] === undefined ? dflt : Number(values[name]);
