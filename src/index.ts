@@ -41,7 +41,22 @@ export {
   ExistsError,
   RateLimitError,
   ModelError,
+  DeviceError,
+  RollbackError,
+  ExpiredError,
+  DigestError,
 } from './errors.js';
+export type { DeviceFailure } from './errors.js';
+
+// Signed model updates and the audit log. The daemon (src/daemon), trust
+// (src/trust), Cedar policy (src/policy/cedar), encrypted matching (src/he)
+// and the fleet service (src/fleet) are imported from their own modules: each
+// loads a large runtime (Cedar's and SEAL's WebAssembly) that most users of
+// the container never need.
+export { signUpdate, applyUpdate, listInstalledModels } from './updates/index.js';
+export type { SignUpdateOptions, ApplyUpdateOptions, ApplyUpdateResult, InstalledModelEntry } from './updates/index.js';
+export { openAuditLog } from './audit/index.js';
+export type { AuditEvent, AuditEntry, AuditVerification } from './audit/index.js';
 
 // The face factor: engine, enrolment and verification, templates, liveness, evaluation.
 export { HumanEmbedder, FaceApiEmbedder, OnnxFaceRecognizer, readImageFile, decodeImage, checkFaceQuality } from './biometrics/face/index.js';
