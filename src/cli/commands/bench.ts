@@ -15,7 +15,7 @@ export function parseSize(text: string): number {
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'measure the container against age and plain reads, the face engine per frame, and the device factors',
+  summary: 'measure bioseal against its baselines: container, face, factors, daemon, he',
   help: `Usage: bioseal bench [SECTION...] [--size BYTES] [--runs N] [--dir DIR] [--json]
 
 Sections (default: all): container, face, factors, daemon, he.

@@ -24,7 +24,7 @@ interface EmbeddingDump {
 
 export const evalCommand: Command = {
   name: 'eval',
-  summary: 'evaluate a biometric on a dataset (face, liveness, keystroke)',
+  summary: 'evaluate on a dataset: face, liveness, keystroke, takeover, federated',
   help: `Usage: bioseal eval face DATASET_DIR [options]
        bioseal eval liveness DATASET_DIR [--max-per-person N] [--no-recapture] [--json]
        bioseal eval keystroke FILE.csv [--features all|timing] [--plot OUT.svg|OUT.png] [--json]
