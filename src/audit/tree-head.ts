@@ -12,7 +12,7 @@
  * the log was neither truncated nor rewritten nor re-signed under a new key.
  */
 import { createHash } from 'node:crypto';
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { ByteWriter, concatBytes, constantTimeEqual, toHex, utf8 } from '../util/bytes.js';
 import { FormatError } from '../errors.js';
 import { HASH_LENGTH } from './merkle.js';
@@ -58,22 +58,41 @@ function treeHeadMessage(size: number, root: Uint8Array, timestamp: number, keyI
   return concatBytes(LABEL, new ByteWriter(8).u64(BigInt(size)).finish(), root, new ByteWriter(8).u64(BigInt(timestamp)).finish(), keyId);
 }
 
-/** Signs a head with the log's 32-byte Ed25519 secret key. */
+const b64url = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
+
+/** Ed25519 keys as OpenSSL key objects, made once per key: a log signs and checks many heads under one key. */
+const keyObjects = new Map<string, KeyObject>();
+
+function keyObject(kind: 'public' | 'private', publicKey: Uint8Array, secretKey?: Uint8Array): KeyObject {
+  const id = `${kind}:${b64url(publicKey)}`;
+  let key = keyObjects.get(id);
+  if (!key) {
+    const jwk = { kty: 'OKP', crv: 'Ed25519', x: b64url(publicKey), ...(secretKey && { d: b64url(secretKey) }) };
+    key = kind === 'private' ? createPrivateKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: jwk, format: 'jwk' });
+    if (keyObjects.size >= 64) keyObjects.clear();
+    keyObjects.set(id, key);
+  }
+  return key;
+}
+
+/** Signs a head with the log's 32-byte Ed25519 secret key (RFC 8032, through node:crypto). */
 export function signTreeHead(size: number, root: Uint8Array, timestamp: number, secretKey: Uint8Array, publicKey: Uint8Array): SignedTreeHead {
   const keyId = keyIdOf(publicKey);
-  return { size, root, timestamp, keyId, signature: ed25519.sign(treeHeadMessage(size, root, timestamp, keyId), secretKey) };
+  const signature = new Uint8Array(cryptoSign(null, treeHeadMessage(size, root, timestamp, keyId), keyObject('private', publicKey, secretKey)));
+  return { size, root, timestamp, keyId, signature };
 }
 
 /**
- * Whether `head` is signed by `publicKey` and names it (RFC 8032 strict
- * verification, not ZIP-215). Malformed fields fail.
+ * Whether `head` is signed by `publicKey` and names it (RFC 8032
+ * verification by OpenSSL, which refuses non-canonical S values; not
+ * ZIP-215). Malformed fields and keys fail.
  */
 export function verifyTreeHead(head: SignedTreeHead, publicKey: Uint8Array): boolean {
   if (!Number.isSafeInteger(head.size) || head.size < 0 || !Number.isSafeInteger(head.timestamp) || head.timestamp < 0) return false;
   if (head.root.length !== HASH_LENGTH || head.signature.length !== 64 || publicKey.length !== 32) return false;
   if (!constantTimeEqual(head.keyId, keyIdOf(publicKey))) return false;
   try {
-    return ed25519.verify(head.signature, treeHeadMessage(head.size, head.root, head.timestamp, head.keyId), publicKey, { zip215: false });
+    return cryptoVerify(null, treeHeadMessage(head.size, head.root, head.timestamp, head.keyId), keyObject('public', publicKey), head.signature);
   } catch {
     return false;
   }
