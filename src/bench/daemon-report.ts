@@ -37,6 +37,7 @@ export function describeDaemon(d: DaemonBench): string[] {
     `   the checks timed alone: ${p.checksAloneUs.toFixed(2)} µs per call = ${p.checksAloneSharePercent.toFixed(3)}% of a json call`,
     `   audit: counted calls appended once every ${p.auditAppend.everyMs / 1000} s, ${p.auditAppend.medianMs.toFixed(2)} ms each (signed head, fsync) = ${p.auditAppend.sharePercent.toFixed(3)}% of throughput`,
     `   goal: checks + audit cost <= ${d.goal.maxOverheadPercent}% of throughput: ${p.totalThroughputLossPercent.toFixed(3)}%, ${yes(d.goal.overheadMet)}`,
+    `   side by side the checks add ${p.fixedCostUs.toFixed(1)} µs per call, whatever the model: <= ${d.goal.maxOverheadPercent}% for models of ${p.modelMsForGoal.toFixed(1)} ms or more per call`,
     `   for reference, not the checks: gated vs direct (adds JSON conversion) ${overhead(p.gatedVsDirect)}`,
     `   http vs direct (adds HTTP parsing, the network stack, JSON): ${overhead(p.httpVsDirect)}`,
   ];

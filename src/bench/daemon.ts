@@ -140,6 +140,14 @@ export interface DaemonBench {
     readonly checksAloneUs: number;
     /** checksAloneUs as a share of the json call, percent. */
     readonly checksAloneSharePercent: number;
+    /**
+     * What the gated path adds to a call side by side, µs (the json call times
+     * the checks' slowdown). It does not grow with the model, so the same
+     * checks cost `goal` percent or less of models that take
+     * `modelMsForGoal` ms or more per call.
+     */
+    readonly fixedCostUs: number;
+    readonly modelMsForGoal: number;
   };
   readonly load: (LoadRun & { readonly available: true }) | Unavailable;
   readonly lock: (LockRun & { readonly available: true }) | Unavailable;
@@ -386,6 +394,7 @@ async function measurePerCall(daemon: Daemon, plain: InferenceSession, agent: ht
   const checksEstimate = overheadEstimate(ms.json, ms.gated);
   const flushMedian = flushMs.length ? median(flushMs) : 0;
   const auditShare = (100 * flushMedian) / audit.flushMs;
+  const fixedCostUs = Math.max(0, 1000 * jsonMs * (checksEstimate.slowerPercent / 100));
   return {
     rounds,
     medianMs: { direct: med(ms.direct), json: med(ms.json), gated: med(ms.gated), http: med(ms.http) },
@@ -397,6 +406,8 @@ async function measurePerCall(daemon: Daemon, plain: InferenceSession, agent: ht
     httpVsDirect: overheadEstimate(ms.direct, ms.http),
     checksAloneUs: round(checksAloneUs, 2),
     checksAloneSharePercent: round((100 * checksAloneUs) / 1000 / jsonMs, 3),
+    fixedCostUs: round(fixedCostUs, 1),
+    modelMsForGoal: round(fixedCostUs / 1000 / (DAEMON_GOAL_MAX_OVERHEAD_PERCENT / 100), 1),
   };
 }
 

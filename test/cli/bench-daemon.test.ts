@@ -21,6 +21,9 @@ test('bioseal bench daemon --duration 2 --json: per-call, load and lock figures 
       assert.ok(d.perCall[key].ci.low <= d.perCall[key].ci.high, key);
     }
     assert.equal(typeof d.perCall.checksAloneUs, 'number');
+    assert.ok(d.perCall.fixedCostUs >= 0);
+    // The model size at which the fixed cost is the goal's share: fixed cost / 0.5%.
+    assert.ok(Math.abs(d.perCall.modelMsForGoal - d.perCall.fixedCostUs / 1000 / 0.005) <= 0.1);
     assert.equal(typeof d.perCall.auditAppend.sharePercent, 'number');
     assert.equal(typeof d.perCall.totalThroughputLossPercent, 'number');
     assert.equal(d.goal.maxOverheadPercent, 0.5);
