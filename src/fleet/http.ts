@@ -1,38 +1,20 @@
 /**
- * The fleet service's HTTP plumbing: raw bodies read under a per-route
- * limit (a declared Content-Length over it is refused before a byte is
- * read; a body that grows past it while streaming is cut off), strict JSON
- * and base64 fields, and answers shaped like the daemon's:
- * `{"error": {"code", "message"}}` with the status of its code, where an
- * unexpected error is a bare E_INTERNAL.
- *
- * This is not the daemon's http.ts on purpose: that one knows the daemon's
- * policy gate, which the fleet service does not load.
+ * The fleet service's side of JSON over HTTP (src/http/json.ts): raw
+ * bodies under a per-route limit, strict JSON objects and base64 members,
+ * and the statuses of the codes only the fleet answers with.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BiosealError, FormatError, UsageError } from '../errors.js';
-import { httpStatusFor, MethodNotAllowedError, TooLargeError } from '../daemon/errors.js';
+import { FormatError, UsageError } from '../errors.js';
+import { isJsonRequest, readBody, sendError as sendJsonError, sendJson } from '../http/json.js';
 
 /** Statuses for codes the daemon never answers with. */
 const FLEET_STATUS: Readonly<Record<string, number>> = { E_ROLLBACK: 409, E_EXPIRED: 422 };
 
-/** Reads the raw body, at most `limit` bytes. @throws TooLargeError */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && !(Number(declared) <= limit)) throw new TooLargeError(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new TooLargeError(limit);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
+export { readBody, sendJson };
 
 /** The body as a JSON object. @throws UsageError */
 export function jsonObject(req: IncomingMessage, body: Buffer): Record<string, unknown> {
-  if (!/^application\/json(\s*;|$)/i.test(req.headers['content-type'] ?? '')) throw new UsageError('the request body must be JSON (Content-Type: application/json)');
+  if (!isJsonRequest(req)) throw new UsageError('the request body must be JSON (Content-Type: application/json)');
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
@@ -67,29 +49,7 @@ export function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    ...headers,
-  });
-  res.end(text);
-}
-
 /** Answers an error; unknown errors become a bare E_INTERNAL (details go to `onInternal`). */
 export function sendError(res: ServerResponse, error: unknown, onInternal?: (error: unknown) => void): void {
-  const known = error instanceof BiosealError;
-  if (!known) onInternal?.(error);
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const code = known ? error.code : 'E_INTERNAL';
-  const message = known ? error.message : 'internal error';
-  const allow: Record<string, string> = error instanceof MethodNotAllowedError ? { allow: error.allow.join(', ') } : {};
-  // A body left unread (refused early) would keep the connection busy: close it.
-  sendJson(res, FLEET_STATUS[code] ?? httpStatusFor(code), { error: { code, message } }, { ...allow, connection: 'close' });
+  sendJsonError(res, error, { onInternal, statuses: FLEET_STATUS });
 }
