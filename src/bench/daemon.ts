@@ -39,7 +39,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { startDaemon, type Daemon } from '../daemon/server.js';
-import { modelResource } from '../daemon/models.js';
 import { buildMlpModel } from '../onnx/model-builder.js';
 import { createSessionFromMemory, runModel, tensorsFromJson, type JsonTensors } from '../onnx/session.js';
 import { sealModel } from '../operations/seal.js';
@@ -272,9 +271,10 @@ export async function benchDaemon(options: DaemonBenchOptions): Promise<DaemonBe
   const plain = await createSessionFromMemory(modelBytes);
   try {
     // Each part starts from a fresh unlock, so trust decay over a long run cannot deny inference.
+    // On a connection of its own: the kept-alive one may have idled past the server's keep-alive timeout.
     const unlock = async (): Promise<string> => {
       await daemon.lock('command', 'bench: a fresh unlock for the next part');
-      const loaded = await call(agent, daemon.port, 'POST', '/v1/models', JSON.stringify({ name: MODEL_NAME, path: sealed, unlock: { keyfile: Buffer.from(key).toString('base64') } }));
+      const loaded = await call(new http.Agent({ keepAlive: false }), daemon.port, 'POST', '/v1/models', JSON.stringify({ name: MODEL_NAME, path: sealed, unlock: { keyfile: Buffer.from(key).toString('base64') } }));
       if (loaded.status !== 201) throw new Error(`the daemon did not load the bench model: ${loaded.status} ${JSON.stringify(loaded.body)}`);
       return loaded.body.token as string;
     };
@@ -327,9 +327,12 @@ async function measurePerCall(daemon: Daemon, plain: InferenceSession, agent: ht
   const body = JSON.stringify({ inputs: input });
   const session = daemon.session;
   const audit = session.gate.audit;
+  // As the infer route does it, for one client connection.
+  const connection = {};
   const checks = () => {
-    const epoch = session.authorize(token);
-    session.gate.require('model:infer', modelResource(session.models.info(MODEL_NAME)), 'socket', Date.now());
+    const now = Date.now();
+    const epoch = session.authorize(token, now, connection);
+    session.gate.require('model:infer', session.models.resource(MODEL_NAME), 'socket', now);
     return epoch;
   };
   const json = async () => {

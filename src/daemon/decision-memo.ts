@@ -37,7 +37,7 @@ interface Remembered {
 }
 
 /** As request.ts rounds them: a value that would round into a permission never matches one that did not. */
-const perMille = (trust: number) => Math.floor(trust * 1000);
+export const perMille = (trust: number) => Math.floor(trust * 1000);
 const second = (now: number) => Math.floor(now / 1000);
 
 function sameResource(a: PolicyResource, b: PolicyResource, labels: readonly string[]): boolean {
@@ -80,4 +80,19 @@ export class DecisionMemo {
       decision,
     };
   }
+}
+
+/**
+ * Until when (milliseconds, exclusive) the request made at `at` stays the
+ * same Cedar request while time passes and no evidence arrives: the same
+ * second, every factor's age in the same whole second (rounded up), trust,
+ * decaying, in the same per-mille. `belowAt(level)` is when decay takes trust
+ * below `level`; one millisecond is kept as margin against rounding there.
+ */
+export function sameRequestUntil(at: number, trust: number, seen: Readonly<Record<string, number>>, belowAt: (level: number) => number): number {
+  let until = (second(at) + 1) * 1000;
+  for (const factor in seen) until = Math.min(until, seen[factor]! + 1000 * Math.ceil((at - seen[factor]!) / 1000));
+  const level = perMille(trust) / 1000;
+  if (level > 0) until = Math.min(until, Math.floor(belowAt(level)) - 1);
+  return until;
 }

@@ -10,8 +10,9 @@ import type { PolicyAuthorizer, PolicyDecision, PolicyResource } from '../policy
 import type { PolicyAction } from '../policy/cedar/vocabulary.js';
 import type { TrustEngine, TrustEvidence, TrustExplanation, TrustState } from '../trust/index.js';
 import { PolicyError } from '../errors.js';
+import type { AuditEvent } from '../audit/index.js';
 import type { AuditTrail } from './audit-trail.js';
-import { DecisionMemo, type DecisionInputs } from './decision-memo.js';
+import { DecisionMemo, sameRequestUntil, type DecisionInputs } from './decision-memo.js';
 
 export type Transport = 'socket' | 'http';
 
@@ -38,12 +39,29 @@ const TRUST_AUDIT_STEP = 0.1;
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
 
+/**
+ * An allowed inference decision that holds, unchanged, for the same trust
+ * state (and the resource object and transport it is kept under) from `from`
+ * until `until` (ms, exclusive): within that window Cedar would be asked the
+ * very same request.
+ */
+interface StandingInference {
+  readonly state: TrustState;
+  readonly from: number;
+  readonly until: number;
+  readonly decision: PolicyDecision;
+  readonly tallyKey: string;
+  readonly event: () => AuditEvent;
+}
+
 export class Gate {
   #state: TrustState | undefined;
   readonly #history: TrustPoint[] = [];
   #last: TrustExplanation | undefined;
   readonly #principal = { id: os.userInfo().username, uid: process.getuid?.() };
   readonly #memo = new DecisionMemo();
+  /** Per resource object and transport: clients of several models and transports do not displace each other. */
+  #standing = new WeakMap<PolicyResource, Partial<Record<Transport, StandingInference>>>();
 
   constructor(
     readonly engine: TrustEngine,
@@ -96,6 +114,7 @@ export class Gate {
   /** Ends the session's trust (on lock). */
   reset(now: number, why: string): void {
     this.#state = undefined;
+    this.#standing = new WeakMap();
     this.#history.push({ at: now, trust: 0, event: 'lock', summary: why });
     if (this.#history.length > HISTORY) this.#history.shift();
   }
@@ -105,6 +124,12 @@ export class Gate {
    * @throws DeniedError when denied
    */
   require(action: PolicyAction, resource: PolicyResource, transport: Transport, now: number, state: TrustState | undefined = this.#state): PolicyDecision {
+    // Inference comes with every call: while nothing Cedar sees has changed, its decision stands.
+    const s = action === 'model:infer' ? this.#standing.get(resource)?.[transport] : undefined;
+    if (s !== undefined && s.state === state && now >= s.from && now < s.until) {
+      this.audit.tally(s.tallyKey, now, s.event);
+      return s.decision;
+    }
     const at = state ? Math.max(now, state.at) : now;
     const inputs = { action, resource, transport, trust: state ? this.engine.trustAt(state, at) : 0, factorAge: state ? this.engine.factorAges(state, at) : {}, now: at };
     const decision = this.#memo.get(inputs) ?? this.decide(inputs);
@@ -118,8 +143,16 @@ export class Gate {
       details: { action, transport, policies: [...decision.policies], ...(decision.stepUp && { stepUp: decision.stepUp.description }) },
     });
     // Allowed inference comes with every call: counted, one entry per model, transport and reason. Everything else now.
-    if (decision.allowed && action === 'model:infer') this.audit.tally(`${subject}\u0000${transport}\u0000${decision.reason}`, at, event);
-    else this.audit.record(event());
+    if (decision.allowed && action === 'model:infer') {
+      const tallyKey = `${subject}\u0000${transport}\u0000${decision.reason}`;
+      this.audit.tally(tallyKey, at, event);
+      if (state) {
+        const until = sameRequestUntil(at, inputs.trust, state.seen, (level) => this.engine.belowAt(state, level));
+        const standing = this.#standing.get(resource) ?? {};
+        standing[transport] = { state, from: at, until, decision, tallyKey, event };
+        this.#standing.set(resource, standing);
+      }
+    } else this.audit.record(event());
     if (!decision.allowed) throw new DeniedError(decision);
     return decision;
   }

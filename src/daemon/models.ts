@@ -34,6 +34,8 @@ export interface LoadedModelInfo {
 
 interface LoadedModel {
   readonly info: LoadedModelInfo;
+  /** What the policy sees of it: one object for the model's life, so that the gate can tell it is the same. */
+  readonly resource: ModelResource;
   readonly session: InferenceSession;
 }
 
@@ -86,7 +88,7 @@ export class ModelTable {
       await opened.session.release();
       throw new ExistsError(`a model named "${name}" is loaded (unload it first)`);
     }
-    this.#models.set(name, { info, session: opened.session });
+    this.#models.set(name, { info, resource: Object.freeze(modelResource(info)), session: opened.session });
     return info;
   }
 
@@ -97,6 +99,11 @@ export class ModelTable {
   /** @throws NotFoundError */
   info(name: string): LoadedModelInfo {
     return this.get(name).info;
+  }
+
+  /** The model as the policy sees it. @throws NotFoundError */
+  resource(name: string): ModelResource {
+    return this.get(name).resource;
   }
 
   /** @throws NotFoundError */

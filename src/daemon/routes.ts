@@ -110,11 +110,11 @@ const listModels: Handler = async (ctx, req, res) => {
 };
 
 const infer: Handler = async (ctx, req, res, [name]) => {
-  const epoch = ctx.session.authorize(bearerToken(req));
+  const epoch = ctx.session.authorize(bearerToken(req), Date.now(), req.socket);
   const body = objectBody(await readJson(req, ctx.bodyLimit));
   if (body.inputs === undefined) throw new UsageError('"inputs" is required: {"NAME": {"type", "dims", "data"}}');
   ctx.session.assertStill(epoch);
-  ctx.session.gate.require('model:infer', modelResource(ctx.session.models.info(name!)), ctx.transport, Date.now());
+  ctx.session.gate.require('model:infer', ctx.session.models.resource(name!), ctx.transport, Date.now());
   const outputs = await ctx.session.models.infer(name!, body.inputs);
   // Computed across a lock? Then it is not sent.
   ctx.session.assertStill(epoch);

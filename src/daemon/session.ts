@@ -48,6 +48,10 @@ export class DaemonSession {
   #lastChange: SessionChange = { at: new Date().toISOString(), event: 'start', explanation: 'daemon started; nothing unlocked yet' };
   #idleTimer: NodeJS.Timeout | undefined;
   #trustTimer: NodeJS.Timeout | undefined;
+  /** When decay alone takes trust below the lock threshold. */
+  #lockAt = Infinity;
+  /** The token each client connection proved since the last lock. */
+  #proven = new WeakMap<object, string>();
 
   constructor(
     readonly gate: Gate,
@@ -84,13 +88,19 @@ export class DaemonSession {
   }
 
   /**
-   * Checks a request's token against the current session.
+   * Checks a request's token against the current session. `connection` (the
+   * client's socket) remembers the token it proved: later requests on it that
+   * send the same token skip hashing it. Only the client holding that
+   * connection can compare against what it stores, and a lock forgets it.
    * @throws LockedError when the session is locked; AuthError for a missing, forged or expired token.
    */
-  authorize(token: string | undefined, now = Date.now()): number {
-    if (!this.#locked && this.gate.belowLockThreshold(now)) void this.lock('trust', 'trust decayed below the lock threshold');
+  authorize(token: string | undefined, now = Date.now(), connection?: object): number {
+    if (!this.#locked && now >= this.#lockAt && this.gate.belowLockThreshold(now)) void this.lock('trust', 'trust decayed below the lock threshold');
     if (this.#locked) throw new LockedError(this.#lockReason ?? 'not unlocked yet');
-    if (!this.#tokens.has(token)) throw new AuthError('a valid session token is required (Authorization: Bearer TOKEN from POST /v1/models)');
+    if (connection === undefined || token === undefined || this.#proven.get(connection) !== token) {
+      if (!this.#tokens.has(token)) throw new AuthError('a valid session token is required (Authorization: Bearer TOKEN from POST /v1/models)');
+      if (connection !== undefined) this.#proven.set(connection, token!);
+    }
     this.touch();
     return this.#epoch;
   }
@@ -107,6 +117,7 @@ export class DaemonSession {
     this.#locked = true;
     this.#lockReason = wasLocked ? (this.#lockReason ?? reason) : reason;
     this.#tokens.revokeAll();
+    this.#proven = new WeakMap();
     clearTimeout(this.#idleTimer);
     clearTimeout(this.#trustTimer);
     this.#idleTimer = undefined;
@@ -138,6 +149,8 @@ export class DaemonSession {
   private armTrustTimer(): void {
     clearTimeout(this.#trustTimer);
     const deadline = this.gate.lockDeadline();
+    // Before it, authorize need not compute trust (a millisecond of margin for rounding).
+    this.#lockAt = deadline === undefined ? Infinity : deadline - 1;
     if (deadline === undefined || !Number.isFinite(deadline)) return;
     // setTimeout holds at most 2^31-1 ms; a later deadline is re-armed when reached.
     const delay = Math.min(Math.max(0, deadline - Date.now()), 2 ** 31 - 1);

@@ -154,8 +154,16 @@ export class TrustEngine {
    * when it already is, Infinity when the threshold is 0. A daemon sets its lock timer to it.
    */
   lockDeadline(state: TrustState): number {
+    return this.belowAt(state, this.config.lockThreshold);
+  }
+
+  /**
+   * When (milliseconds) decay alone takes trust below `level`; `state.at` when
+   * it already is, Infinity when `level` is 0.
+   */
+  belowAt(state: TrustState, level: number): number {
     this.checkState(state, state.at);
-    return state.at + 1000 * secondsUntilBelow(state.trust, this.config.lockThreshold, this.config.halfLifeSeconds);
+    return state.at + 1000 * secondsUntilBelow(state.trust, level, this.config.halfLifeSeconds);
   }
 
   /**

@@ -2,10 +2,12 @@
  * The gate's per-call shortcuts: the decision memo never answers otherwise
  * than the policy (trust, factor ages, time, resource and client must all
  * be the same request in Cedar's whole numbers), and allowed inference is
- * counted into one audit entry per model, transport and reason.
+ * counted into one audit entry per model, transport and reason. A standing
+ * inference decision is reused only while Cedar would be asked the very same
+ * request.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -96,5 +98,84 @@ describe('the gate with the shipped policy', () => {
     } finally {
       log.close();
     }
+  });
+});
+
+describe('standing inference decisions', () => {
+  let dir: string;
+  let audit: AuditTrail;
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'bioseal-standing-'));
+    audit = new AuditTrail(await openAuditLog(dir), 60_000);
+  });
+  after(() => {
+    audit.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A gate whose policy counts how often it is asked. */
+  const countingGate = async (policyFile?: string) => {
+    const policy = await PolicyAuthorizer.load(policyFile, { cacheSize: 0 });
+    const asked = { n: 0 };
+    const authorize = policy.authorize.bind(policy);
+    policy.authorize = (r) => {
+      asked.n++;
+      return authorize(r);
+    };
+    return { gate: new Gate(new TrustEngine(), policy, audit), asked };
+  };
+  const allowed = (f: () => unknown) => {
+    try {
+      f();
+      return true;
+    } catch (error) {
+      assert.ok(error instanceof DeniedError, String(error));
+      return false;
+    }
+  };
+
+  test('ends the moment decaying trust leaves the per-mille the policy was asked with', async () => {
+    const { gate } = await countingGate();
+    const t0 = 1_700_000_200_250;
+    // Trust just over the policy's 0.5: decay takes it under within a second.
+    const state = { trust: 0.5004, at: t0, seen: { keyfile: t0 } };
+    let sawDenial = false;
+    for (let now = t0; now < t0 + 1500; now += 3) {
+      const expected = Math.floor(gate.engine.trustAt(state, now) * 1000) >= 500;
+      assert.equal(allowed(() => gate.require('model:infer', model, 'socket', now, state)), expected, `at +${now - t0} ms`);
+      sawDenial ||= !expected;
+    }
+    assert.ok(sawDenial, 'trust crossed the threshold within the run');
+  });
+
+  test("ends the moment a factor's age, in whole seconds, changes", async () => {
+    const file = path.join(dir, 'fresh-face.cedar');
+    writeFileSync(file, 'permit (principal, action == Action::"model:infer", resource) when { context.factorAge has face && context.factorAge.face <= 2 };\n');
+    const { gate, asked } = await countingGate(file);
+    const t0 = 1_700_000_300_000;
+    const state = { trust: 0.95, at: t0, seen: { face: t0 - 300 } };
+    for (let now = t0; now < t0 + 3000; now += 7) {
+      const expected = Math.ceil((now - (t0 - 300)) / 1000) <= 2;
+      assert.equal(allowed(() => gate.require('model:infer', model, 'socket', now, state)), expected, `at +${now - t0} ms`);
+    }
+    assert.ok(asked.n < 429 / 4, `the policy was asked ${asked.n} times for 429 calls`);
+  });
+
+  test('holds for each model and transport at once, and never across a new trust state or a lock', async () => {
+    const { gate, asked } = await countingGate();
+    const other = { ...model, id: 'n', name: 'n' } as const;
+    const t0 = 1_700_000_400_000;
+    const state = gate.engine.start(t0, [{ modality: 'unlock', observedAt: t0, factors: ['keyfile'] }]).state;
+    for (let i = 0; i < 50; i++) {
+      for (const resource of [model, other]) for (const transport of ['socket', 'http'] as const) gate.require('model:infer', resource, transport, t0 + 1 + i, state);
+    }
+    assert.equal(asked.n, 4, 'once per model and transport');
+    const later = gate.engine.update(state, [{ modality: 'keystroke', observedAt: t0 + 60, score: 0.9, keys: 14 }], t0 + 60).state;
+    gate.require('model:infer', model, 'socket', t0 + 61, later);
+    assert.equal(asked.n, 5, 'a new trust state is asked again');
+    gate.commit({ state: later, explanation: gate.preview([], t0 + 61).explanation }, 'evidence');
+    gate.require('model:infer', model, 'socket', t0 + 62);
+    gate.reset(t0 + 63, 'test');
+    assert.throws(() => gate.require('model:infer', model, 'socket', t0 + 64), DeniedError, 'after a lock, nothing stands');
   });
 });
