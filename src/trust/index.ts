@@ -6,3 +6,4 @@ export type { TrustConfig, TrustConfigInput, Modality } from './config.js';
 export { gaussianCalibration, rateCalibration, probabilityCalibration, DEFAULT_FACE_CALIBRATION, DEFAULT_KEYSTROKE_CALIBRATION } from './calibration.js';
 export type { ScoreCalibration, NormalFit } from './calibration.js';
 export { decayedTrust, secondsUntilBelow } from './decay.js';
+export { readTrustConfigFile } from './config-file.js';

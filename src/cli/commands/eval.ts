@@ -28,7 +28,7 @@ export const evalCommand: Command = {
   help: `Usage: bioseal eval face DATASET_DIR [options]
        bioseal eval liveness DATASET_DIR [--max-per-person N] [--no-recapture] [--json]
        bioseal eval keystroke FILE.csv [--features all|timing] [--plot OUT.svg|OUT.png] [--json]
-       bioseal eval takeover [--keystroke FILE.csv] [--faces DIR] [--keystroke-every S] [--face-every S] [--days N] [--json]
+       bioseal eval takeover [--keystroke FILE.csv] [--faces DIR] [--keystroke-every S] [--face-every S] [--days N] [--trust FILE] [--json]
        bioseal eval federated [--clients N] [--malicious-fraction F] [--rule R] [--rounds K] [--dataset DIR] [--plot OUT.svg] [--json]
 
 DATASET_DIR has one folder per person. Each person is enrolled from their first

@@ -19,7 +19,7 @@ function parseSeconds(text: string | undefined, what: string): number | undefine
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the local daemon: unlock sealed models and serve inference on loopback',
-  help: `Usage: bioseal serve [--port P] [--socket PATH] [--policy FILE] [--idle-timeout SECONDS] [--json]
+  help: `Usage: bioseal serve [--port P] [--socket PATH] [--policy FILE] [--trust FILE] [--idle-timeout SECONDS] [--json]
 
 Runs the bioseal daemon for this user. It listens on 127.0.0.1 only (never
 another address) and on a Unix socket with mode 0600, holds sealed models
@@ -37,7 +37,9 @@ API (JSON; errors are {"error": {"code", "message"}}):
   GET    /v1/trust              the trust history (token)
   POST   /v1/evidence           {"type": "face", "image": base64} or
                                 {"type": "keystroke", "events": [{"key", "down", "up"}...]} (token)
-  POST   /v1/enrolments/keystroke {"samples": [[events]...]}: typing for this run (token)
+  POST   /v1/enrolments/keystroke {"samples": [[events]...], "model"?}: enrol typing, stored
+                                encrypted and sealed to a loaded model (token)
+  DELETE /v1/enrolments/keystroke ?model=NAME: remove it (token)
   POST   /v1/lock               lock now
 A locked session answers 423 with code E_LOCKED until the next unlock.
 
@@ -54,7 +56,7 @@ with a liveness challenge, passkey) and the audit log. They use:
 Enrolment changes are decided by the policy (enrolment:change) and audited.
 
 Trust starts from the unlock's factors, decays (half-life 10 minutes) and is
-raised or lowered by evidence; the session locks below 0.2. Every action is
+raised or lowered by evidence; the session locks below 0.05 (docs/TRUST.md). Every action is
 decided by a Cedar policy (default: policies/default.cedar; see
 docs/POLICY.md); a denial answers 403 E_POLICY with the step-up that would
 lift it.
@@ -66,13 +68,16 @@ Options:
   --port P               TCP port on 127.0.0.1 (default 7391; 0 picks a free one)
   --socket PATH          Unix socket (default $BIOSEAL_HOME/daemon.sock)
   --policy FILE          a Cedar policy file (it must parse and validate, or the daemon does not start)
+  --trust FILE           trust settings as JSON, e.g. {"lockThreshold": 0.1} (docs/TRUST.md;
+                         measure a setting first with bioseal eval takeover --trust FILE)
   --idle-timeout SECONDS lock after this long without an authenticated request
   --json                 print the listening addresses as one JSON line`,
-  options: { port: { type: 'string' }, socket: { type: 'string' }, policy: { type: 'string' }, 'idle-timeout': { type: 'string' } },
+  options: { port: { type: 'string' }, socket: { type: 'string' }, policy: { type: 'string' }, trust: { type: 'string' }, 'idle-timeout': { type: 'string' } },
   async run(values, positionals, out) {
     if (positionals.length) throw new UsageError('serve takes no positional arguments');
     const port = parsePort(values.port as string | undefined);
     const idleTimeoutMs = parseSeconds(values['idle-timeout'] as string | undefined, '--idle-timeout');
+    const trust = values.trust === undefined ? undefined : (await import('../../trust/config-file.js')).readTrustConfigFile(values.trust as string).input;
     const { startDaemon } = await import('../../daemon/server.js');
     const { VERSION } = await import('../version.js');
     const daemon = await startDaemon({
@@ -80,6 +85,7 @@ Options:
       port,
       socketPath: values.socket as string | undefined,
       policyFile: values.policy as string | undefined,
+      trust,
       idleTimeoutMs,
       version: VERSION,
       onInternalError: (error) => process.stderr.write(`bioseal serve: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
