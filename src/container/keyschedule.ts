@@ -29,6 +29,7 @@ const LABEL_MAC = utf8('bioseal/v1 header mac key');
 const LABEL_COMMIT = utf8('bioseal/v1 key commitment');
 const LABEL_KEK = utf8('bioseal/v1 slot kek');
 const LABEL_WRAP = utf8('bioseal/v1 slot wrap');
+const LABEL_PROFILE = utf8('bioseal/v1 profile key');
 
 function hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length = 32): Uint8Array {
   return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
@@ -54,6 +55,16 @@ export function derivePayloadKey(dataKey: Uint8Array, p: PayloadParams): Uint8Ar
 /** §3.1: a public value that commits to the data key, so no second key can open the same file. */
 export function deriveKeyCommitment(dataKey: Uint8Array, p: PayloadParams): Uint8Array {
   return hkdf(dataKey, p.fileId, paramsInfo(LABEL_COMMIT, p));
+}
+
+/**
+ * A purpose-bound key of an opened file for data the owner keeps next to it
+ * (an enrolled typing profile): HKDF-SHA256 from the data key, salted with
+ * the file id. It opens nothing of the file itself, and a file re-sealed
+ * (new data key, new file id) derives another one.
+ */
+export function deriveProfileKey(dataKey: Uint8Array, fileId: Uint8Array): Uint8Array {
+  return hkdf(dataKey, fileId, LABEL_PROFILE);
 }
 
 /** A fresh random data key. */

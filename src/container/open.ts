@@ -19,6 +19,7 @@ import { chunkLayout, type ChunkLayout } from './stream.js';
 import { PARALLEL_THRESHOLD, processPayload } from './parallel.js';
 import { nativeOps, wipeBytes } from './payload-job.js';
 import { payloadDigest, verifyPayloadSignature } from './signature.js';
+import { profileKeyOf, type FileBoundKey } from './sealed-bytes.js';
 import { describeFsError } from '../util/atomic-file.js';
 import { constantTimeEqual, wipe } from '../util/bytes.js';
 import { AuthError, BiosealError, FormatError, SignatureError, TamperedError, UsageError } from '../errors.js';
@@ -175,6 +176,8 @@ export interface OpenOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** Threads for the payload, the calling thread included; default one per core. */
   readonly threads?: number;
+  /** Also derive the file's profile key (sealed-bytes.ts) before the data key is wiped. */
+  readonly profileKey?: boolean;
 }
 
 /** A payload opened into memory. Call `release()` when done: it zeroes the bytes. */
@@ -190,6 +193,8 @@ export interface OpenedPayload {
   readonly slotIndex: number;
   /** Public key of the verified publisher signature, when the file is signed. */
   readonly signer?: Uint8Array;
+  /** With `profileKey: true`: the file's profile key; the caller owns it and must `release()` it. */
+  readonly profileKey?: FileBoundKey;
   /** Zeroes the plaintext. Idempotent. */
   release(): void;
 }
@@ -265,6 +270,7 @@ async function processFile(file: string, options: OpenOptions, intoMemory: boole
     if (header.signature && !verifyPayloadSignature(coreOf(header), header.signature, payloadDigest(chunkHashes!))) {
       throw new SignatureError(`${file}: the publisher signature does not verify`);
     }
+    const profileKey = options.profileKey ? profileKeyOf(dataKey, header.fileId) : undefined;
     done = true;
     const bytes = output ?? new Uint8Array(0);
     return {
@@ -272,6 +278,7 @@ async function processFile(file: string, options: OpenOptions, intoMemory: boole
       info,
       slotIndex: unlocked.slotIndex,
       signer: header.signature?.publicKey,
+      ...(profileKey && { profileKey }),
       release: () => wipeBytes(bytes),
     };
   } finally {

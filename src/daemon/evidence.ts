@@ -6,20 +6,24 @@
  *       the frame is analysed, checked for quality and passive liveness and
  *       matched against the protected template (never a stored face)
  *   {"type": "keystroke", "events": [{"key", "down", "up"}, ...]}
- *       scored against the typing enrolled for this daemon run
+ *       scored against the typing enrolled for a loaded model
  *
- * Keystroke enrolments live in memory only, for the daemon's lifetime.
+ * A keystroke enrolment is stored sealed to a loaded model (keystroke-profiles.ts):
+ * it survives a restart and opens again when that model is loaded.
  */
 import { UsageError } from '../errors.js';
 import type { TrustEvidence } from '../trust/index.js';
-import type { FreeTextProfile, KeyEvent } from '../biometrics/keystroke/index.js';
+import type { KeyEvent } from '../biometrics/keystroke/index.js';
 import { checkEnrolmentName } from '../enrolment/record-store.js';
+import { toHex } from '../util/bytes.js';
+import { activeProfile, enrolSealedTyping, rememberProfile, type KeystrokeState } from './keystroke-profiles.js';
+import { checkModelName, type ModelTable } from './models.js';
 
 /** What the evidence handlers need from the daemon. */
 export interface EvidenceContext {
   readonly home: string;
-  /** The typing enrolled for this daemon run, if any. */
-  readonly keystroke: { profile?: FreeTextProfile };
+  /** The typing profiles opened for the loaded models. */
+  readonly keystroke: KeystrokeState;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -64,8 +68,7 @@ async function faceEvidence(body: Record<string, unknown>, ctx: EvidenceContext)
 }
 
 async function keystrokeEvidence(body: Record<string, unknown>, ctx: EvidenceContext): Promise<{ evidence: TrustEvidence[]; summary: string }> {
-  const profile = ctx.keystroke.profile;
-  if (!profile) throw new UsageError('no typing is enrolled in this daemon run: POST /v1/enrolments/keystroke first');
+  const { profile } = activeProfile(ctx.keystroke);
   const events = keyEvents(body.events, 'events');
   const verdict = profile.verify(events);
   const p = await keystrokeProbability(verdict.llr);
@@ -91,13 +94,28 @@ export function evidenceFromRequest(body: Record<string, unknown>, ctx: Evidence
   throw new UsageError('"type" must be "face" or "keystroke"');
 }
 
-/** Enrols free typing for this daemon run from several samples. */
-export async function enrolKeystrokeFromRequest(body: Record<string, unknown>, ctx: EvidenceContext): Promise<{ ok: true; samples: number; modelled: number }> {
+/** The loaded model a keystroke enrolment request names (`"model"`), or the only one. @throws UsageError, NotFoundError */
+export function keystrokeModelFrom(value: unknown, models: Pick<ModelTable, 'profileSealer'>): ReturnType<ModelTable['profileSealer']> {
+  return models.profileSealer(value === undefined || value === null ? undefined : checkModelName(value));
+}
+
+/**
+ * Enrols free typing from several samples and stores it sealed to a loaded
+ * model (`"model": NAME`, default the only one loaded), replacing what was
+ * stored for that model.
+ * @throws UsageError for a malformed body, or no single model to seal to; NotFoundError; FormatError; IOError.
+ */
+export async function enrolKeystrokeFromRequest(
+  body: Record<string, unknown>,
+  ctx: EvidenceContext,
+  models: Pick<ModelTable, 'profileSealer'>,
+): Promise<{ ok: true; samples: number; modelled: number; model: string; sealedTo: string }> {
   if (!Array.isArray(body.samples) || body.samples.length === 0 || body.samples.length > MAX_SAMPLES) {
     throw new UsageError(`"samples" must be a list of 1 to ${MAX_SAMPLES} typing samples (lists of key events)`);
   }
   const samples = body.samples.map((s, i) => keyEvents(s, `samples[${i}]`));
-  const { enrolFreeText } = await import('../biometrics/keystroke/index.js');
-  ctx.keystroke.profile = enrolFreeText(samples);
-  return { ok: true, samples: samples.length, modelled: ctx.keystroke.profile.modelled.length };
+  const { model, sealer } = keystrokeModelFrom(body.model, models);
+  const { profile } = await enrolSealedTyping(ctx.home, sealer, samples);
+  rememberProfile(ctx.keystroke, sealer, model, profile);
+  return { ok: true, samples: samples.length, modelled: profile.modelled.length, model, sealedTo: toHex(sealer.fileId) };
 }

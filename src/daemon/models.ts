@@ -3,9 +3,14 @@
  * the container library and handed to onnxruntime, never written to disk.
  * Releasing a model releases its inference session; bioseal's own copy of
  * the plaintext is zeroed as soon as the runtime has it.
+ *
+ * Each loaded model also holds its file's profile key (docs/KEYSTROKE.md),
+ * which seals and opens the typing profile kept for that model; it is
+ * zeroed when the model is unloaded or the session locks.
  */
 import type { InferenceSession } from 'onnxruntime-node';
 import { createSealedSession } from '../operations/open.js';
+import type { FileBoundKey } from '../container/sealed-bytes.js';
 import type { Credentials } from '../operations/credentials.js';
 import { runModel, type JsonTensors } from '../onnx/session.js';
 import { ExistsError, UsageError } from '../errors.js';
@@ -37,7 +42,11 @@ interface LoadedModel {
   /** What the policy sees of it: one object for the model's life, so that the gate can tell it is the same. */
   readonly resource: ModelResource;
   readonly session: InferenceSession;
+  readonly profileKey: FileBoundKey;
 }
+
+/** What the profile store may do with a loaded model's file: seal and open bytes bound to it, never see the key. */
+export type ProfileSealer = Pick<FileBoundKey, 'fileId' | 'seal' | 'open' | 'released' | 'onRelease'>;
 
 const LABEL = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -70,7 +79,7 @@ export class ModelTable {
    */
   async load(name: string, path: string, credentials: Credentials, cls: { sensitivity: ModelSensitivity; labels: readonly string[] }): Promise<LoadedModelInfo> {
     if (this.#models.has(name)) throw new ExistsError(`a model named "${name}" is loaded (unload it first)`);
-    const opened = await createSealedSession(path, credentials);
+    const opened = await createSealedSession(path, { ...credentials, profileKey: true });
     const info: LoadedModelInfo = {
       name,
       path,
@@ -85,10 +94,11 @@ export class ModelTable {
     };
     if (this.#models.has(name)) {
       // Loaded concurrently under the same name: keep the first.
+      opened.profileKey!.release();
       await opened.session.release();
       throw new ExistsError(`a model named "${name}" is loaded (unload it first)`);
     }
-    this.#models.set(name, { info, resource: Object.freeze(modelResource(info)), session: opened.session });
+    this.#models.set(name, { info, resource: Object.freeze(modelResource(info)), session: opened.session, profileKey: opened.profileKey! });
     return info;
   }
 
@@ -106,6 +116,20 @@ export class ModelTable {
     return this.get(name).resource;
   }
 
+  /**
+   * The profile key of the model named, or of the only loaded model when no
+   * name is given.
+   * @throws NotFoundError when no such model is loaded; UsageError when none is named and not exactly one is loaded.
+   */
+  profileSealer(name?: string): { model: string; sealer: ProfileSealer } {
+    if (name !== undefined) return { model: name, sealer: this.get(name).profileKey };
+    if (this.#models.size !== 1) {
+      throw new UsageError(this.#models.size === 0 ? 'no model is loaded' : `${this.#models.size} models are loaded: name the one to seal to with "model"`);
+    }
+    const [model, m] = [...this.#models][0]!;
+    return { model, sealer: m.profileKey };
+  }
+
   /** @throws NotFoundError */
   infer(name: string, inputs: unknown): Promise<JsonTensors> {
     return runModel(this.get(name).session, inputs);
@@ -115,6 +139,7 @@ export class ModelTable {
   async unload(name: string): Promise<void> {
     const m = this.get(name);
     this.#models.delete(name);
+    m.profileKey.release();
     await m.session.release();
   }
 
@@ -122,6 +147,7 @@ export class ModelTable {
   async releaseAll(): Promise<number> {
     const all = [...this.#models.values()];
     this.#models.clear();
+    for (const m of all) m.profileKey.release();
     await Promise.allSettled(all.map((m) => m.session.release()));
     return all.length;
   }

@@ -10,7 +10,8 @@
  *   GET    /v1/session                state, trust and the last change
  *   GET    /v1/trust                  the trust history (token)
  *   POST   /v1/evidence               {"type": "face", "image"} | {"type": "keystroke", "events"} (token)
- *   POST   /v1/enrolments/keystroke   {"samples": [[events], ...]}: enrol typing for this run (token)
+ *   POST   /v1/enrolments/keystroke   {"samples": [[events], ...], "model"?}: enrol typing, stored sealed to a loaded model (token)
+ *   DELETE /v1/enrolments/keystroke   ?model=NAME: remove the typing stored for a loaded model (token)
  *   POST   /v1/lock                   lock now (no token: anyone local may lock)
  *
  * For the web pages (src/daemon/pages, docs/PAGES.md):
@@ -29,11 +30,13 @@
  * that moment; a denial answers 403 E_POLICY with the step-up that would lift it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { UsageError } from '../errors.js';
+import { BiosealError, UsageError } from '../errors.js';
+import { toHex } from '../util/bytes.js';
 import { credentialsFromRequest } from './unlock-request.js';
 import { checkModelClass, checkModelName, modelResource } from './models.js';
 import type { Transport } from './gate.js';
-import { evidenceFromRequest, enrolKeystrokeFromRequest, type EvidenceContext } from './evidence.js';
+import { evidenceFromRequest, enrolKeystrokeFromRequest, keystrokeModelFrom, type EvidenceContext } from './evidence.js';
+import { forgetProfile, openSealedTyping, rememberProfile, rememberRefusal, removeSealedTyping } from './keystroke-profiles.js';
 import { bearerToken, readJson, sendJson } from './http.js';
 import { LockedError, MethodNotAllowedError, NotFoundError } from './errors.js';
 import type { DaemonSession } from './session.js';
@@ -94,13 +97,42 @@ const loadModel: Handler = async (ctx, req, res) => {
     const decision = session.gate.require('model:load', modelResource(model), ctx.transport, now, update.state);
     const explanation = `model "${name}" unlocked through key slot ${model.slot} (${model.factors.join(' & ')})`;
     audit.record({ type: 'unlock', actor: session.gate.principal, subject: name, decision: 'allow', reasons: [explanation, decision.reason], details: { path: body.path, slot: model.slot, factors: [...model.factors] } });
+    // Synchronous, so that no lock can come between it and the unlock below.
+    const keystroke = openStoredTyping(ctx, name);
     const token = session.unlocked(update, explanation);
-    sendJson(res, 201, { token, trust: session.view().trust, state: 'unlocked', model, decision: decision.reason });
+    sendJson(res, 201, { token, trust: session.view().trust, state: 'unlocked', model, decision: decision.reason, keystroke });
   } catch (error) {
     await session.models.unload(name).catch(() => undefined);
     throw error;
   }
 };
+
+/**
+ * Opens the typing stored sealed to a model just loaded, if any. A record
+ * that does not open (changed, or not sealed to this model's key) is refused
+ * and audited, never used; nothing here fails the load.
+ */
+function openStoredTyping(ctx: RouteContext, name: string): { enrolled: boolean; refused?: string } {
+  const { sealer } = keystrokeModelFrom(name, ctx.session.models);
+  try {
+    const profile = openSealedTyping(ctx.home, sealer);
+    if (!profile) return { enrolled: false };
+    rememberProfile(ctx.keystroke, sealer, name, profile);
+    return { enrolled: true };
+  } catch (error) {
+    const reason = `the stored typing enrolment was refused: ${error instanceof BiosealError ? error.message : 'it could not be read'}`;
+    rememberRefusal(ctx.keystroke, sealer, reason);
+    ctx.session.gate.audit.record({
+      type: 'enrolment',
+      actor: ctx.session.gate.principal,
+      subject: 'keystroke',
+      decision: 'refused',
+      reasons: [`${reason} (model "${name}")`],
+      details: { model: name, sealedTo: toHex(sealer.fileId), code: (error as { code?: string }).code ?? 'E_INTERNAL' },
+    });
+    return { enrolled: false, refused: reason };
+  }
+}
 
 const listModels: Handler = async (ctx, req, res) => {
   const epoch = ctx.session.authorize(bearerToken(req));
@@ -155,10 +187,36 @@ const enrolKeystroke: Handler = async (ctx, req, res) => {
   const epoch = ctx.session.authorize(bearerToken(req));
   const body = objectBody(await readJson(req, ctx.bodyLimit));
   ctx.session.gate.require('enrolment:change', { type: 'Enrolment', id: 'keystroke', factor: 'keystroke' }, ctx.transport, Date.now());
-  const result = await enrolKeystrokeFromRequest(body, ctx);
-  ctx.session.gate.audit.record({ type: 'enrolment', actor: ctx.session.gate.principal, subject: 'keystroke', decision: 'enrolled', reasons: [`typing enrolled from ${result.samples} samples for this daemon run`] });
+  const result = await enrolKeystrokeFromRequest(body, ctx, ctx.session.models);
+  ctx.session.gate.audit.record({
+    type: 'enrolment',
+    actor: ctx.session.gate.principal,
+    subject: 'keystroke',
+    decision: 'enrolled',
+    reasons: [`typing enrolled from ${result.samples} samples, stored sealed to model "${result.model}"`],
+    details: { model: result.model, sealedTo: result.sealedTo },
+  });
   ctx.session.assertStill(epoch);
   sendJson(res, 201, result);
+};
+
+const removeKeystroke: Handler = async (ctx, req, res) => {
+  const epoch = ctx.session.authorize(bearerToken(req));
+  ctx.session.gate.require('enrolment:change', { type: 'Enrolment', id: 'keystroke', factor: 'keystroke' }, ctx.transport, Date.now());
+  const named = new URL(req.url ?? '/', 'http://localhost').searchParams.get('model') ?? undefined;
+  const { model, sealer } = keystrokeModelFrom(named, ctx.session.models);
+  if (!removeSealedTyping(ctx.home, sealer)) throw new NotFoundError(`no typing is stored for model "${model}"`);
+  forgetProfile(ctx.keystroke, sealer);
+  ctx.session.gate.audit.record({
+    type: 'enrolment',
+    actor: ctx.session.gate.principal,
+    subject: 'keystroke',
+    decision: 'removed',
+    reasons: [`the typing stored for model "${model}" was removed`],
+    details: { model, sealedTo: toHex(sealer.fileId) },
+  });
+  ctx.session.assertStill(epoch);
+  sendJson(res, 200, { ok: true, removed: model });
 };
 
 const lock: Handler = async (ctx, _req, res) => {
@@ -238,7 +296,7 @@ const ROUTES: readonly Route[] = [
   { pattern: /^\/v1\/session$/, methods: { GET: sessionState } },
   { pattern: /^\/v1\/trust$/, methods: { GET: trustHistory } },
   { pattern: /^\/v1\/evidence$/, methods: { POST: evidence } },
-  { pattern: /^\/v1\/enrolments\/keystroke$/, methods: { POST: enrolKeystroke } },
+  { pattern: /^\/v1\/enrolments\/keystroke$/, methods: { POST: enrolKeystroke, DELETE: removeKeystroke } },
   { pattern: /^\/v1\/lock$/, methods: { POST: lock } },
   { pattern: /^\/v1\/challenges\/face$/, methods: { POST: faceChallenge } },
   { pattern: /^\/v1\/enrolments\/face$/, methods: { POST: enrolFace } },

@@ -4,6 +4,7 @@
  */
 import type { InferenceSession } from 'onnxruntime-node';
 import { checkSealedFile, openSealedFile, unsharedView, type CheckResult, type OpenedPayload } from '../container/open.js';
+import type { FileBoundKey } from '../container/sealed-bytes.js';
 import { factorProvider } from '../factors/registry.js';
 import { parsePublisherKey } from '../keys/publisher.js';
 import { createSessionFromMemory } from '../onnx/session.js';
@@ -50,12 +51,21 @@ export interface SealedSession {
   readonly factors: readonly string[];
   readonly signer?: Uint8Array;
   readonly modelBytes: number;
+  /** The file's id (16 bytes, public; a re-sealed file has another). */
+  readonly fileId: Uint8Array;
+  /**
+   * With `profileKey: true`: the file's profile key, for data kept beside the
+   * model (an enrolled typing profile). The caller owns it and must
+   * `release()` it when the model is closed.
+   */
+  readonly profileKey?: FileBoundKey;
 }
 
 /**
  * Opens a sealed ONNX model into memory and creates the onnxruntime-node
  * session from that buffer (never from a file). The plaintext buffer is
- * zeroed as soon as the runtime has its own copy.
+ * zeroed as soon as the runtime has its own copy. With `profileKey: true`
+ * the result also carries the file's profile key (see {@link SealedSession}).
  *
  * @example
  *   const { session } = await createSealedSession('model.bseal', { keyFiles: ['k.key'] });
@@ -64,9 +74,10 @@ export interface SealedSession {
  */
 export async function createSealedSession(
   file: string,
-  options: OpenModelOptions & { sessionOptions?: InferenceSession.SessionOptions } = {},
+  options: OpenModelOptions & { sessionOptions?: InferenceSession.SessionOptions; profileKey?: boolean } = {},
 ): Promise<SealedSession> {
-  const opened = await openModel(file, options);
+  const opened = await openSealedFile(file, { ...openOptions(options), profileKey: options.profileKey === true });
+  const profileKey = opened.profileKey;
   // Large payloads are opened into shared memory, which onnxruntime refuses:
   // hand it an alias of the same memory (no copy), or else a copy we wipe.
   const alias = unsharedView(opened.bytes);
@@ -74,7 +85,10 @@ export async function createSealedSession(
   try {
     const session = await createSessionFromMemory(bytes, options.sessionOptions);
     const factors = opened.info.header.slots[opened.slotIndex]!.factors.map((f) => f.name);
-    return { session, slotIndex: opened.slotIndex, factors, signer: opened.signer, modelBytes: opened.bytes.length };
+    return { session, slotIndex: opened.slotIndex, factors, signer: opened.signer, modelBytes: opened.bytes.length, fileId: opened.info.header.fileId.slice(), profileKey };
+  } catch (error) {
+    profileKey?.release();
+    throw error;
   } finally {
     if (!alias) bytes.fill(0);
     opened.release();

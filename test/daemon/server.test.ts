@@ -238,7 +238,7 @@ describe('bioseal daemon', () => {
         return { key: 'abcdefgh'[i % 8]!, down, up: down + hold + (jitter % 3) };
       });
     };
-    const enrol = await request(daemon, 'POST', '/v1/enrolments/keystroke', { body: { samples: [1, 2, 3, 4, 5].map((k) => typist(k, 90, 160)) }, token: ok.body.token });
+    const enrol = await request(daemon, 'POST', '/v1/enrolments/keystroke', { body: { samples: [1, 2, 3, 4, 5].map((k) => typist(k, 90, 160)), model: 'typing' }, token: ok.body.token });
     assert.equal(enrol.status, 201, JSON.stringify(enrol.body));
     const owner = await request(daemon, 'POST', '/v1/evidence', { body: { type: 'keystroke', events: typist(9, 90, 160) }, token: ok.body.token });
     assert.equal(owner.status, 200, JSON.stringify(owner.body));
