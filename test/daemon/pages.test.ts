@@ -108,7 +108,7 @@ describe('the daemon\'s web pages in Chromium', () => {
     await page.fill('#unlock-name', o.name);
     await page.fill('#unlock-path', model);
     await page.selectOption('#unlock-sensitivity', o.sensitivity ?? 'internal');
-    await page.check(`input[name=factor][value=${o.factor}]`);
+    for (const f of ['passphrase', 'keyfile', 'face']) await page.setChecked(`input[name=factor][value=${f}]`, f === o.factor);
     if (o.factor === 'keyfile') await page.setInputFiles('#unlock-keyfile', keyFile);
     else await page.fill('#unlock-passphrase', o.passphrase ?? PASSPHRASE);
     await page.evaluate("document.getElementById('unlock-status').removeAttribute('data-state')");

@@ -83,14 +83,15 @@ export function pageHtml(base: string): string {
 <input id="unlock-path" type="text" required>
 <label for="unlock-sensitivity">Sensitivity</label>
 <select id="unlock-sensitivity"><option>public</option><option selected>internal</option><option>confidential</option><option>restricted</option></select>
-<fieldset><legend>Unlock with</legend>
-<label><input type="radio" name="factor" value="passphrase" checked> recovery passphrase</label>
-<label><input type="radio" name="factor" value="keyfile"> key file</label>
-<label><input type="radio" name="factor" value="face"> face (camera)</label>
+<fieldset><legend>Unlock with (tick what the model's key slot needs)</legend>
+<label><input type="checkbox" name="factor" value="passphrase" checked> recovery passphrase</label>
+<label><input type="checkbox" name="factor" value="keyfile"> key file</label>
+<label><input type="checkbox" name="factor" value="face"> face (camera)</label>
+<p class="hint">A face slot always pairs the face with another factor (face &amp; key file, face &amp; recovery): tick both.</p>
 </fieldset>
 <div id="unlock-passphrase-row"><label for="unlock-passphrase">Recovery passphrase</label><input id="unlock-passphrase" type="password"></div>
 <div id="unlock-keyfile-row" hidden><label for="unlock-keyfile">Key file (32 bytes; read here, sent once, not kept)</label><input id="unlock-keyfile" type="file"></div>
-<div id="unlock-face-row" hidden><p class="hint">Three frames are taken from the camera when you press Unlock.</p><video id="unlock-video" muted playsinline></video></div>
+<div id="unlock-face-row" hidden><p class="hint">Three frames are taken from the camera when you press Unlock: look at it.</p><video id="unlock-video" muted playsinline hidden></video></div>
 <div class="row"><button id="unlock-submit" type="submit" class="primary">Unlock</button></div>
 </form>
 <p id="unlock-status" class="status" role="status"></p>

@@ -1,13 +1,19 @@
 /**
  * unlock.js: loads a sealed model through the daemon (POST /v1/models) with
- * the recovery passphrase, a key file (read in the page, sent once) or three
- * frames from the camera. The token the answer carries is kept in memory
- * (api.js). A policy denial shows its step-up (stepup.js) and is retried.
+ * the factors ticked, together, as a key slot asks for them ("face &
+ * keyfile"): the recovery passphrase, a key file (read in the page, sent
+ * once), three frames from the camera. The token the answer carries is kept
+ * in memory (api.js). A policy denial shows its step-up (stepup.js) and is
+ * retried.
  */
 export const UNLOCK_JS = String.raw`import { api, setToken } from './api.js';
 import { openCamera, captureFrames } from './camera.js';
 import { guarded } from './stepup.js';
 import { $, status } from './dom.js';
+
+/** Frames the face factor sends, and the time between them. */
+const FACE_FRAMES = 3;
+const FACE_INTERVAL_MS = 300;
 
 function base64(buffer) {
   let s = '';
@@ -15,45 +21,52 @@ function base64(buffer) {
   return btoa(s);
 }
 
-function factor() {
-  return document.querySelector('input[name=factor]:checked').value;
+/** The factors ticked, in the form's order. */
+function factors() {
+  return [...document.querySelectorAll('input[name=factor]:checked')].map((r) => r.value);
 }
 
-function showFactor() {
-  const f = factor();
-  $('unlock-passphrase-row').hidden = f !== 'passphrase';
-  $('unlock-keyfile-row').hidden = f !== 'keyfile';
-  $('unlock-face-row').hidden = f !== 'face';
+function showFactors() {
+  const f = factors();
+  $('unlock-passphrase-row').hidden = !f.includes('passphrase');
+  $('unlock-keyfile-row').hidden = !f.includes('keyfile');
+  $('unlock-face-row').hidden = !f.includes('face');
 }
 
+/** The unlock object with every ticked factor; the camera is opened last, once the others are in hand. */
 async function credentials(line) {
-  const f = factor();
-  if (f === 'passphrase') {
+  const f = factors();
+  if (f.length === 0) throw new Error('tick at least one factor to unlock with');
+  const unlock = {};
+  if (f.includes('passphrase')) {
     const passphrase = $('unlock-passphrase').value;
     if (!passphrase) throw new Error('type the recovery passphrase');
-    return { passphrase };
+    unlock.passphrase = passphrase;
   }
-  if (f === 'keyfile') {
+  if (f.includes('keyfile')) {
     const file = $('unlock-keyfile').files[0];
     if (!file) throw new Error('choose the key file');
     if (file.size !== 32) throw new Error('a key file holds exactly 32 bytes; this one has ' + file.size);
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const keyfile = base64(bytes);
+    unlock.keyfile = base64(bytes);
     bytes.fill(0);
-    return { keyfile };
   }
-  status(line, 'busy', 'Look at the camera…');
-  const camera = await openCamera($('unlock-video'));
-  try {
-    return { face: await captureFrames($('unlock-video'), 3, 300) };
-  } finally {
-    camera.stop();
+  if (f.includes('face')) {
+    status(line, 'busy', 'Look at the camera…');
+    const camera = await openCamera($('unlock-video'));
+    try {
+      unlock.face = await captureFrames($('unlock-video'), FACE_FRAMES, FACE_INTERVAL_MS, (i) => status(line, 'busy', 'Look at the camera… (' + i + '/' + FACE_FRAMES + ')'));
+    } finally {
+      camera.stop();
+    }
   }
+  return unlock;
 }
 
 /** onUnlocked(answer) is called after a successful unlock. */
 export function initUnlock(onUnlocked) {
-  for (const r of document.querySelectorAll('input[name=factor]')) r.addEventListener('change', showFactor);
+  for (const r of document.querySelectorAll('input[name=factor]')) r.addEventListener('change', showFactors);
+  showFactors();
   $('unlock-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const line = $('unlock-status');
