@@ -4,7 +4,7 @@
  * and the statuses of the codes only the fleet answers with.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FormatError, UsageError } from '../errors.js';
+import { FormatError, RateLimitError, UsageError } from '../errors.js';
 import { isJsonRequest, readBody, sendError as sendJsonError, sendJson } from '../http/json.js';
 
 /** Statuses for codes the daemon never answers with. */
@@ -49,7 +49,8 @@ export function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
-/** Answers an error; unknown errors become a bare E_INTERNAL (details go to `onInternal`). */
+/** Answers an error; unknown errors become a bare E_INTERNAL (details go to `onInternal`). A rate limit also says when to retry (RFC 9110 §10.2.3, whole seconds). */
 export function sendError(res: ServerResponse, error: unknown, onInternal?: (error: unknown) => void): void {
+  if (error instanceof RateLimitError && !res.headersSent) res.setHeader('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
   sendJsonError(res, error, { onInternal, statuses: FLEET_STATUS });
 }

@@ -14,3 +14,7 @@ export { LIMITS } from './routes.js';
 export { loadOperatorToken, OPERATOR_TOKEN_FILE } from './operator-token.js';
 export { EncryptedMatching } from './encrypted-matching.js';
 export * from './store/index.js';
+export { FleetRateLimits, DEFAULT_FLEET_RATE_LIMITS, parseRate, parseBurst, peerKey } from './rate-limits.js';
+export type { FleetRateLimitOptions, TokenBucketPolicy } from './rate-limits.js';
+export { loadTlsCredentials, isLoopbackAddress, FLEET_TLS_CERT_ENV, FLEET_TLS_KEY_ENV, TLS_MIN_VERSION } from './tls.js';
+export type { FleetTlsFiles, TlsCredentials } from './tls.js';

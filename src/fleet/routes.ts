@@ -3,7 +3,9 @@
  * are JSON; bytes travel as standard base64; errors are
  * `{"error": {"code", "message"}}`. "operator": `Authorization: Bearer
  * TOKEN` (operator-token.ts); "device": signed by the device's registered
- * Ed25519 key (request-signing.ts). Body limits are per route (LIMITS).
+ * Ed25519 key (request-signing.ts). Body limits are per route (LIMITS);
+ * every device request counts against the device's rate limit, verify and
+ * search also against its matching limit (rate-limits.ts).
  *
  *   GET    /v1/health                        -> {ok, backend}
  *   POST   /v1/devices                       operator, and signed by the new device's key:
@@ -27,6 +29,7 @@ import { MAX_DOCUMENT_BYTES, requireCanonicalLayout } from '../updates/document.
 import { manifestDocument, parseManifest, verifyManifestSignature } from '../updates/manifest.js';
 import { toHex } from '../util/bytes.js';
 import type { EncryptedMatching } from './encrypted-matching.js';
+import type { FleetRateLimits } from './rate-limits.js';
 import { base64, base64Member, jsonObject, members, readBody, sendJson } from './http.js';
 import { requireOperator } from './operator-token.js';
 import { checkRequestSignature, DEVICE_ID_PATTERN, readCredentials, replayRefused, REQUEST_WINDOW_MS, unknownDevice, type RequestCredentials } from './request-signing.js';
@@ -54,6 +57,7 @@ export interface FleetContext {
   readonly he: EncryptedMatching;
   readonly operatorToken: string;
   readonly now: () => number;
+  readonly limits: FleetRateLimits;
 }
 
 type Handler = (ctx: FleetContext, req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void>;
@@ -64,16 +68,19 @@ async function claim(ctx: FleetContext, credentials: RequestCredentials): Promis
 }
 
 /**
- * Authenticates a device's request and reads its body (at most `limit` bytes).
- * @throws AuthError (one message for every cause), TooLargeError
+ * Authenticates a device's request, reads its body (at most `limit` bytes)
+ * and charges it to the device's rate limit (and its matching limit when
+ * `matching`), before the nonce is claimed: a refused request may be sent again.
+ * @throws AuthError (one message for every cause), TooLargeError, RateLimitError
  */
-async function deviceRequest(ctx: FleetContext, req: IncomingMessage, limit: number): Promise<{ device: DeviceRecord; body: Buffer }> {
+async function deviceRequest(ctx: FleetContext, req: IncomingMessage, limit: number, matching = false): Promise<{ device: DeviceRecord; body: Buffer }> {
   // Unsigned requests are refused before their body is read.
   const credentials = readCredentials(req.headers, ctx.now());
   const body = await readBody(req, limit);
   const device = await ctx.store.getDevice(credentials.deviceId);
   if (!device || device.revokedAt !== null) throw unknownDevice();
   checkRequestSignature(credentials, req.method ?? '', req.url ?? '', body, device.publicKey);
+  ctx.limits.chargeDevice(device.id, matching);
   await claim(ctx, credentials);
   return { device, body };
 }
@@ -151,7 +158,7 @@ const removeEnrolment: Handler = async (ctx, req, res, [person]) => {
 };
 
 const verify: Handler = async (ctx, req, res) => {
-  const { device, body: raw } = await deviceRequest(ctx, req, LIMITS.vector);
+  const { device, body: raw } = await deviceRequest(ctx, req, LIMITS.vector, true);
   const body = jsonObject(req, raw);
   members(body, ['person', 'probe']);
   const person = stringMember(body, 'person');
@@ -178,7 +185,7 @@ const addGalleryGroup: Handler = async (ctx, req, res, [holderId]) => {
 };
 
 const search: Handler = async (ctx, req, res) => {
-  const { device, body: raw } = await deviceRequest(ctx, req, LIMITS.gallery);
+  const { device, body: raw } = await deviceRequest(ctx, req, LIMITS.gallery, true);
   const body = jsonObject(req, raw);
   members(body, ['query']);
   const query = base64Member(body, 'query');
