@@ -9,6 +9,7 @@
 import { UsageError } from '../errors.js';
 import { seededRandom } from '../eval/metrics.js';
 import { aggregateUpdates, type AggregationRule } from './aggregate.js';
+import type { NormBound } from './norm-bound.js';
 import { attackerModel, boostedUpdate, makeTrigger, withTrigger, type AttackKind } from './attacks.js';
 import { standardNormal, type UniformSource } from './gaussian-noise.js';
 import { partitionByPerson, shuffled } from './partition.js';
@@ -42,9 +43,18 @@ export interface SimulationOptions {
   /** Delta of the reported (epsilon, delta) budget. */
   readonly delta: number;
   readonly trimFraction: number;
-  /** Krum's f; default: the number of attackers, at least 1. */
+  /** Krum's and Bulyan's f; default: the number of attackers, at least 1. */
   readonly byzantine?: number;
   readonly select?: number;
+  /** Bound every update's norm by the round's median norm before the rule. */
+  readonly normBound?: NormBound;
+  /** Average random buckets of this many updates before the rule. */
+  readonly bucket?: number;
+  /** Keep only the n - f best Krum-scored updates (or bucket means) before the rule. */
+  readonly krumFilter?: boolean;
+  /** Centered clipping's radius (default: adaptive, the median distance) and iterations (default 3). */
+  readonly centeredClipRadius?: number;
+  readonly centeredClipIterations?: number;
   readonly maxNorm: number;
   /** Class the attack wants inputs sent to. */
   readonly target: number;
@@ -109,7 +119,7 @@ function stream(seed: number, ...parts: number[]): UniformSource {
   return seededRandom(h);
 }
 
-const S = { split: 1, malicious: 2, trigger: 3, participate: 4, train: 5, noise: 6, init: 7 } as const;
+const S = { split: 1, malicious: 2, trigger: 3, participate: 4, train: 5, noise: 6, init: 7, bucket: 8 } as const;
 
 function checkOptions(data: FederatedData, o: SimulationOptions): void {
   const int = (v: number, name: string, min: number) => {
@@ -128,6 +138,9 @@ function checkOptions(data: FederatedData, o: SimulationOptions): void {
   if (!Number.isInteger(o.target) || o.target < 0 || o.target >= data.shape.classes) throw new UsageError(`the target must be a class index from 0 to ${data.shape.classes - 1}`);
   if (o.boost !== undefined && !(o.boost > 0)) throw new UsageError('the boost must be positive');
   if (o.noiseMultiplier !== undefined && !(o.noiseMultiplier > 0)) throw new UsageError('the noise multiplier must be positive');
+  if (o.bucket !== undefined && (!Number.isInteger(o.bucket) || o.bucket < 1)) throw new UsageError('the bucket size must be a positive integer');
+  if (o.krumFilter && (o.rule === 'krum' || o.rule === 'multi-krum' || o.rule === 'bulyan')) throw new UsageError(`the Krum filter is for the other rules: ${o.rule} selects by Krum scores already`);
+  if (o.krumFilter && o.noiseMultiplier) throw new UsageError('the Krum filter cannot be combined with noise');
 }
 
 /**
@@ -166,6 +179,12 @@ function simulate(data: FederatedData, o: SimulationOptions, clientData: readonl
       trimFraction: o.trimFraction,
       byzantine: f,
       select: o.select,
+      normBound: o.normBound,
+      bucket: o.bucket,
+      krumFilter: o.krumFilter,
+      bucketRandom: stream(o.seed, S.bucket, round),
+      centeredClipRadius: o.centeredClipRadius,
+      centeredClipIterations: o.centeredClipIterations,
       noise: o.noiseMultiplier ? { multiplier: o.noiseMultiplier, expectedClients: o.participation * o.clients, random: stream(o.seed, S.noise, round) } : undefined,
     });
     const next = new Float64Array(dims);
@@ -197,10 +216,17 @@ export function evaluateFederated(data: FederatedData, o: SimulationOptions, onP
   const malicious = Math.round(o.maliciousFraction * o.clients);
   const attackers = new Set(shuffled(clientData.map((_, c) => c), stream(o.seed, S.malicious)).slice(0, malicious));
   const f = o.byzantine ?? Math.max(1, malicious);
+  // With every client in every round the rule's input count is known now: refuse before training, not in round 1.
+  const inputs = Math.ceil(o.clients / (o.bucket ?? 1));
+  const needed = o.rule === 'bulyan' ? 4 * f + 3 : o.rule === 'krum' || o.rule === 'multi-krum' || o.krumFilter ? 2 * f + 3 : 1;
+  if (o.participation === 1 && inputs < needed) {
+    throw new UsageError(`${o.rule} with f = ${f} needs at least ${needed} ${o.bucket ? 'buckets' : 'clients'}, and ${o.clients} clients${o.bucket ? ` in buckets of ${o.bucket}` : ''} give ${inputs}`);
+  }
   const run = (stage: string, opts: SimulationOptions, bad: ReadonlySet<number>) => simulate(data, opts, clientData, bad, f, (r) => onProgress?.(stage, r, o.rounds));
   const attacked = run('attacked', o, attackers);
   const clean = run('unattacked', o, new Set());
-  const plain = o.rule === 'fedavg' && o.clip === undefined && !o.noiseMultiplier ? clean : run('fedavg reference', { ...o, rule: 'fedavg', clip: undefined, noiseMultiplier: undefined }, new Set());
+  const undefended = o.rule === 'fedavg' && o.clip === undefined && !o.noiseMultiplier && o.normBound === undefined && o.bucket === undefined && !o.krumFilter;
+  const plain = undefended ? clean : run('fedavg reference', { ...o, rule: 'fedavg', clip: undefined, noiseMultiplier: undefined, normBound: undefined, bucket: undefined, krumFilter: undefined }, new Set());
   const last = <T>(a: readonly T[]) => a[a.length - 1]!;
   return {
     rule: o.rule,
@@ -235,8 +261,13 @@ export function evaluateFederated(data: FederatedData, o: SimulationOptions, onP
       clip: o.clip ?? null,
       noise_multiplier: o.noiseMultiplier ?? null,
       trim_fraction: o.rule === 'trimmed-mean' ? o.trimFraction : null,
-      byzantine: o.rule === 'krum' || o.rule === 'multi-krum' ? f : null,
+      byzantine: o.rule === 'krum' || o.rule === 'multi-krum' || o.rule === 'bulyan' || o.krumFilter ? f : null,
+      krum_filter: o.krumFilter ? 'n - f best Krum scores' : null,
       select: o.rule === 'multi-krum' ? (o.select ?? null) : null,
+      norm_bound: o.normBound ?? null,
+      bucket: o.bucket ?? null,
+      centered_clip_radius: o.rule === 'centered-clip' ? (o.centeredClipRadius ?? 'median distance') : null,
+      centered_clip_iterations: o.rule === 'centered-clip' ? (o.centeredClipIterations ?? 3) : null,
       max_norm: o.maxNorm,
       target: data.people[o.target] ?? o.target,
       trigger_norm: o.triggerNorm,

@@ -57,6 +57,41 @@ test('model replacement is stopped by the median; clipping under averaging only 
   assert.ok(clipped.per_round.clipped.every((n) => n >= 2));
 });
 
+test('Multi-Krum over random buckets of two stops the backdoor that plain averaging lets through, at the unattacked accuracy', () => {
+  const plain = evaluateFederated(data, { ...base, personsPerClient: 2 });
+  assert.ok(plain.attack_success > 0.9, `plain averaging: attack success ${plain.attack_success}`);
+  const r = evaluateFederated(data, { ...base, personsPerClient: 2, rule: 'multi-krum', bucket: 2 });
+  assert.ok(r.attack_success < 0.05, `attack success ${r.attack_success}`);
+  assert.ok(r.clean_accuracy >= r.clean_accuracy_unattacked - 0.01 && r.clean_accuracy >= r.clean_accuracy_fedavg_unattacked - 0.01, `${r.clean_accuracy} vs ${r.clean_accuracy_unattacked}`);
+  assert.ok(r.per_round.malicious_used.every((n) => n === 0), 'no bucket holding an attacker is ever selected');
+  assert.equal(r.parameters.bucket, 2);
+  // The Krum filter in front of the median: the boosted updates never reach it.
+  const m = evaluateFederated(data, { ...base, personsPerClient: 2, rule: 'median', krumFilter: true });
+  assert.ok(m.attack_success < 0.05 && m.clean_accuracy >= m.clean_accuracy_unattacked - 0.01, `${m.attack_success} ${m.clean_accuracy}`);
+  assert.ok(m.per_round.malicious_used.every((n) => n === 0));
+  assert.throws(() => evaluateFederated(data, { ...base, rule: 'multi-krum', krumFilter: true }), UsageError);
+});
+
+test('bucketing alone hands the median to a boosted attacker, and norm bounding first does not undo it (the median ignores magnitudes)', () => {
+  const o = { ...base, personsPerClient: 2, rule: 'median' as const };
+  assert.ok(evaluateFederated(data, o).attack_success < 0.05, 'the median alone holds here');
+  const bucketed = evaluateFederated(data, { ...o, bucket: 2 });
+  assert.ok(bucketed.attack_success > 0.5, `median over buckets of two: ${bucketed.attack_success}`);
+  // Norm bounding scales the boosted updates down (reported as clipped) but leaves their signs, which is all the median sees.
+  const bounded = evaluateFederated(data, { ...o, bucket: 2, normBound: 'median' });
+  assert.ok(bounded.per_round.clipped.every((n) => n >= 2));
+  assert.ok(bounded.attack_success > 0.5, `median over bounded buckets: ${bounded.attack_success}`);
+  // Under plain averaging the same bound takes most of the attack away.
+  const averaged = evaluateFederated(data, { ...base, personsPerClient: 2, normBound: 'median' });
+  assert.ok(averaged.attack_success < 0.5, `averaging of bounded updates: ${averaged.attack_success}`);
+});
+
+test('a Krum or Bulyan configuration with too few updates or buckets for f is refused before training', () => {
+  assert.throws(() => evaluateFederated(data, { ...base, rule: 'bulyan', bucket: 4 }), (e: unknown) => e instanceof UsageError && /needs at least 11 buckets/.test(e.message));
+  assert.throws(() => evaluateFederated(data, { ...base, rule: 'multi-krum', bucket: 4 }), (e: unknown) => e instanceof UsageError && /needs at least 7 buckets/.test(e.message));
+  assert.throws(() => evaluateFederated(data, { ...base, bucket: 0 }), UsageError);
+});
+
 test('the same seed gives the same figures; another seed other ones', () => {
   const o = { ...base, rounds: 3, clip: 2, noiseMultiplier: 0.5 };
   const a = evaluateFederated(data, o);

@@ -32,6 +32,11 @@ export const FEDERATED_OPTIONS: OptionsSpec = {
   trim: { type: 'string' },
   byzantine: { type: 'string' },
   'krum-select': { type: 'string' },
+  'norm-bound': { type: 'string' },
+  'krum-filter': { type: 'boolean' },
+  bucket: { type: 'string' },
+  'center-radius': { type: 'string' },
+  'center-iterations': { type: 'string' },
   boost: { type: 'string' },
   'trigger-norm': { type: 'string' },
   'test-per-person': { type: 'string' },
@@ -52,10 +57,19 @@ run without attackers beside it (docs/FEDERATED.md).
                           replacement (a model that labels every face as the
                           target) (default backdoor)
   --attack-from R         first round the attackers attack (default 1)
-  --rule R                fedavg|median|trimmed-mean|krum|multi-krum (default fedavg)
+  --rule R                fedavg|median|trimmed-mean|krum|multi-krum|centered-clip|bulyan
+                          (default fedavg)
   --trim B                trimmed mean: share cut at each end (default 0.1)
-  --byzantine F           Krum's assumed number of attackers (default: the actual number, at least 1)
-  --krum-select M         Multi-Krum: updates averaged (default clients - F)
+  --byzantine F           f of Krum, Multi-Krum, Bulyan and the Krum filter (default: the actual
+                          number of attackers, at least 1)
+  --krum-select M         Multi-Krum: updates (bucket means) averaged (default count - F)
+  --center-radius T       centered clipping: radius tau (default: the median distance, each iteration)
+  --center-iterations L   centered clipping: iterations (default 3)
+  --norm-bound median     scale every update down to the round's median update norm before the rule
+  --bucket S              average random buckets of S updates, then apply the rule to the bucket means
+                          (after --clip and --norm-bound)
+  --krum-filter           keep the n - F best Krum-scored updates (bucket means) before the rule
+                          (median, trimmed-mean, fedavg, centered-clip)
   --clip C                clip every update to L2 norm C
   --noise-multiplier Z    DP-FedAvg Gaussian noise z*C on the sum (needs fedavg and --clip);
                           reports epsilon for --delta (default 1e-5)
@@ -89,11 +103,19 @@ export async function evalFederated(positionals: readonly string[], values: Reco
   const { ATTACKS } = await import('../../federated/attacks.js');
   const rule = (values.rule as string | undefined) ?? 'fedavg';
   if (!(AGGREGATION_RULES as readonly string[]).includes(rule)) throw new UsageError(`--rule must be one of ${AGGREGATION_RULES.join(', ')}`);
+  const { NORM_BOUNDS } = await import('../../federated/norm-bound.js');
+  const normBound = values['norm-bound'] as string | undefined;
+  if (normBound !== undefined && !(NORM_BOUNDS as readonly string[]).includes(normBound)) throw new UsageError(`--norm-bound must be one of ${NORM_BOUNDS.join(', ')}`);
   const attack = (values.attack as string | undefined) ?? 'backdoor';
   if (!(ATTACKS as readonly string[]).includes(attack)) throw new UsageError(`--attack must be one of ${ATTACKS.join(', ')}`);
   const clip = num('clip', undefined, pos, 'a positive number');
   const noiseMultiplier = num('noise-multiplier', undefined, pos, 'a positive number');
   if (noiseMultiplier !== undefined && (clip === undefined || rule !== 'fedavg')) throw new UsageError('--noise-multiplier needs --rule fedavg and --clip C (the noise is calibrated to the clipping norm)');
+  const bucket = num('bucket', undefined, posInt, 'a positive integer');
+  if (noiseMultiplier !== undefined && bucket !== undefined) throw new UsageError('--noise-multiplier cannot be combined with --bucket (the noise is calibrated to single updates)');
+  const centerRadius = num('center-radius', undefined, pos, 'a positive number');
+  const centerIterations = num('center-iterations', undefined, posInt, 'a positive integer');
+  if ((centerRadius !== undefined || centerIterations !== undefined) && rule !== 'centered-clip') throw new UsageError('--center-radius and --center-iterations need --rule centered-clip');
   const options = {
     clients: num('clients', DEFAULTS.clients, posInt, 'a positive integer')!,
     maliciousFraction: num('malicious-fraction', DEFAULTS.maliciousFraction, (v) => v >= 0 && v < 0.5, 'a number in [0, 0.5)')!,
@@ -111,6 +133,11 @@ export async function evalFederated(positionals: readonly string[], values: Reco
     trimFraction: num('trim', DEFAULTS.trim, (v) => v >= 0 && v < 0.5, 'a number in [0, 0.5)')!,
     byzantine: num('byzantine', undefined, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer'),
     select: num('krum-select', undefined, posInt, 'a positive integer'),
+    normBound: normBound as (typeof NORM_BOUNDS)[number] | undefined,
+    krumFilter: values['krum-filter'] ? true : undefined,
+    bucket,
+    centeredClipRadius: centerRadius,
+    centeredClipIterations: centerIterations,
     maxNorm: 1e6,
     target: 0,
     triggerNorm: num('trigger-norm', DEFAULTS.triggerNorm, pos, 'a positive number')!,
@@ -157,7 +184,7 @@ export async function evalFederated(positionals: readonly string[], values: Reco
 
   const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
   out.info(`${data.people.length} people, ${data.train.length} training and ${data.test.length} test embeddings (${embedder}) from ${source}`);
-  out.info(`${report.clients} clients with ${options.personsPerClient} people each, ${report.malicious_clients} attacking (${attack}) from round ${options.attackFrom}; rule ${rule}${clip !== undefined ? `, clipping at ${clip}` : ''}${noiseMultiplier ? `, noise multiplier ${noiseMultiplier}` : ''}; ${report.rounds} rounds`);
+  out.info(`${report.clients} clients with ${options.personsPerClient} people each, ${report.malicious_clients} attacking (${attack}) from round ${options.attackFrom}; rule ${rule}${clip !== undefined ? `, clipping at ${clip}` : ''}${normBound ? `, norms bounded by the ${normBound}` : ''}${bucket !== undefined ? `, buckets of ${bucket}` : ''}${values['krum-filter'] ? ', Krum filter' : ''}${noiseMultiplier ? `, noise multiplier ${noiseMultiplier}` : ''}; ${report.rounds} rounds`);
   const every = Math.max(1, Math.ceil(report.rounds / 10));
   out.info('round  clean accuracy  attack success  clean, no attackers');
   report.per_round.clean_accuracy.forEach((c, i) => {
@@ -169,7 +196,7 @@ export async function evalFederated(positionals: readonly string[], values: Reco
   if (values.plot) {
     const { roundsSvg } = await import('../../federated/round-plot.js');
     const { writeFileAtomic } = await import('../../util/atomic-file.js');
-    const svg = roundsSvg(report, `federated, ${rule}: ${report.malicious_clients} of ${report.clients} clients attacking (${attack})`);
+    const svg = roundsSvg(report, `federated, ${rule}${normBound ? ` + ${normBound} norm bound` : ''}${bucket !== undefined ? ` + buckets of ${bucket}` : ''}${values['krum-filter'] ? ' + Krum filter' : ''}: ${report.malicious_clients} of ${report.clients} clients attacking (${attack})`);
     await writeFileAtomic(values.plot as string, async (h) => void (await h.writeFile(svg)), { overwrite: true });
     out.info(`per-round chart written to ${values.plot}`);
   }
