@@ -3,7 +3,7 @@
  * (the policy and trust checks alone, JSON conversion, HTTP end to end,
  * load from a second process, the lock mid-run) next to the figure.
  */
-import type { DaemonBench, LoadRun, OverheadEstimate } from './daemon.js';
+import type { DaemonBench, LoadRun, OverheadEstimate, PerCall } from './daemon.js';
 
 export type { DaemonBench } from './daemon.js';
 
@@ -19,14 +19,9 @@ function loadLine(r: LoadRun): string {
   return `${Math.round(r.requestsPerSecond)} requests/s, latency p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms (2xx only); errors ${r.errors}, timeouts ${r.timeouts}, non-2xx ${r.non2xx}`;
 }
 
-/** The daemon section as lines for people. */
-export function describeDaemon(d: DaemonBench): string[] {
-  const p = d.perCall;
+function perCallLines(p: PerCall, goalPercent: number, met: boolean): string[] {
   const ms = (x: number) => `${x.toFixed(3)} ms`;
-  const lines = [
-    '',
-    `daemon: ${d.model.description}, ${(d.model.bytes / 1e6).toFixed(1)} MB, sealed under a key file and loaded into a daemon in this process`,
-    `1. per-call cost, median over ${p.rounds} rounds of one call of each path in random order`,
+  return [
     `   direct  onnxruntime session.run on prepared tensors          ${ms(p.medianMs.direct)}`,
     `   json    the daemon's inference step (JSON in, JSON out)      ${ms(p.medianMs.json)}`,
     `   gated   token, Cedar decision on trust and factor ages,      ${ms(p.medianMs.gated)}`,
@@ -36,10 +31,23 @@ export function describeDaemon(d: DaemonBench): string[] {
     `   noise floor, the json path against itself: ${overhead(p.noiseFloor)}`,
     `   the checks timed alone: ${p.checksAloneUs.toFixed(2)} µs per call = ${p.checksAloneSharePercent.toFixed(3)}% of a json call`,
     `   audit: counted calls appended once every ${p.auditAppend.everyMs / 1000} s, ${p.auditAppend.medianMs.toFixed(2)} ms each (signed head, fsync) = ${p.auditAppend.sharePercent.toFixed(3)}% of throughput`,
-    `   goal: checks + audit cost <= ${d.goal.maxOverheadPercent}% of throughput: ${p.totalThroughputLossPercent.toFixed(3)}%, ${yes(d.goal.overheadMet)}`,
-    `   side by side the checks add ${p.fixedCostUs.toFixed(1)} µs per call, whatever the model: <= ${d.goal.maxOverheadPercent}% for models of ${p.modelMsForGoal.toFixed(1)} ms or more per call`,
+    `   goal: checks + audit cost <= ${goalPercent}% of throughput: ${p.totalThroughputLossPercent.toFixed(3)}%, ${yes(met)}`,
+    `   side by side the checks add ${p.fixedCostUs.toFixed(1)} µs per call, whatever the model: <= ${goalPercent}% for models of ${p.modelMsForGoal.toFixed(1)} ms or more per call`,
     `   for reference, not the checks: gated vs direct (adds JSON conversion) ${overhead(p.gatedVsDirect)}`,
     `   http vs direct (adds HTTP parsing, the network stack, JSON): ${overhead(p.httpVsDirect)}`,
+  ];
+}
+
+/** The daemon section as lines for people. */
+export function describeDaemon(d: DaemonBench): string[] {
+  const p = d.perCall;
+  const lines = [
+    '',
+    `daemon: ${d.model.description}, ${(d.model.bytes / 1e6).toFixed(1)} MB, sealed under a key file and loaded into a daemon in this process`,
+    `1. per-call cost, median over ${p.rounds} rounds of one call of each path in random order`,
+    ...perCallLines(p, d.goal.maxOverheadPercent, d.goal.overheadMet),
+    `1b. the same on ${d.large.model.description}, ${(d.large.model.bytes / 1e6).toFixed(1)} MB, ${d.large.perCall.rounds} rounds`,
+    ...perCallLines(d.large.perCall, d.goal.maxOverheadPercent, d.goal.overheadMetLargeModel),
   ];
   if (!d.load.available || !d.lock.available) {
     const reason = !d.load.available ? d.load.reason : !d.lock.available ? d.lock.reason : '';

@@ -10,24 +10,31 @@ import { runCli, assertOk, assertError, makeWorkspace } from '../helpers/cli.js'
 test('bioseal bench daemon --duration 2 --json: per-call, load and lock figures with their goals', async () => {
   const ws = makeWorkspace();
   try {
-    const r = await runCli(['bench', 'daemon', '--duration', '2', '--dir', ws.dir, '--json'], { home: ws.home });
+    const r = await runCli(['bench', 'daemon', '--duration', '2', '--rounds', '600', '--dir', ws.dir, '--json'], { home: ws.home });
     assertOk(r, 'bench daemon');
     const d = r.json.daemon;
     assert.deepEqual(r.json.sections, ['daemon']);
-    for (const key of ['direct', 'json', 'gated', 'http']) assert.equal(typeof d.perCall.medianMs[key], 'number', key);
-    for (const key of ['checks', 'noiseFloor', 'gatedVsDirect', 'httpVsDirect']) {
-      assert.equal(typeof d.perCall[key].slowerPercent, 'number', key);
-      assert.equal(typeof d.perCall[key].throughputLossPercent, 'number', key);
-      assert.ok(d.perCall[key].ci.low <= d.perCall[key].ci.high, key);
+    // The small model and the large one, each side by side.
+    for (const p of [d.perCall, d.large.perCall]) {
+      for (const key of ['direct', 'json', 'gated', 'http']) assert.equal(typeof p.medianMs[key], 'number', key);
+      for (const key of ['checks', 'noiseFloor', 'gatedVsDirect', 'httpVsDirect']) {
+        assert.equal(typeof p[key].slowerPercent, 'number', key);
+        assert.equal(typeof p[key].throughputLossPercent, 'number', key);
+        assert.ok(p[key].ci.low <= p[key].ci.high, key);
+      }
+      assert.equal(typeof p.checksAloneUs, 'number');
+      assert.ok(p.fixedCostUs >= 0);
+      // The model size at which the fixed cost is the goal's share: fixed cost / 0.5%.
+      assert.ok(Math.abs(p.modelMsForGoal - p.fixedCostUs / 1000 / 0.005) <= 0.1);
+      assert.equal(typeof p.auditAppend.sharePercent, 'number');
+      assert.equal(typeof p.totalThroughputLossPercent, 'number');
     }
-    assert.equal(typeof d.perCall.checksAloneUs, 'number');
-    assert.ok(d.perCall.fixedCostUs >= 0);
-    // The model size at which the fixed cost is the goal's share: fixed cost / 0.5%.
-    assert.ok(Math.abs(d.perCall.modelMsForGoal - d.perCall.fixedCostUs / 1000 / 0.005) <= 0.1);
-    assert.equal(typeof d.perCall.auditAppend.sharePercent, 'number');
-    assert.equal(typeof d.perCall.totalThroughputLossPercent, 'number');
+    assert.equal(d.large.perCall.rounds, 150, 'a quarter of the rounds on the large model');
+    assert.ok(d.large.model.bytes > 100e6 && d.large.model.hidden === 4096 && d.large.model.layers === 3);
     assert.equal(d.goal.maxOverheadPercent, 0.5);
     assert.equal(typeof d.goal.overheadMet, 'boolean');
+    assert.equal(typeof d.goal.overheadMetLargeModel, 'boolean');
+    assert.equal(r.json.goals.daemonChecksAtMost0_5PercentThroughputLargeModel, d.goal.overheadMetLargeModel);
     for (const part of [d.load, d.lock]) {
       if (!part.available) {
         assert.match(part.reason, /autocannon/);
@@ -54,6 +61,8 @@ test('bioseal bench daemon: a bad --duration is a usage error', async () => {
   try {
     assertError(await runCli(['bench', 'daemon', '--duration', '0', '--json'], { home: ws.home }), 'E_USAGE', { json: true, message: /--duration/ });
     assertError(await runCli(['bench', 'daemon', '--duration', '301'], { home: ws.home }), 'E_USAGE');
+    assertError(await runCli(['bench', 'daemon', '--rounds', '99'], { home: ws.home }), 'E_USAGE', { message: /--rounds/ });
+    assertError(await runCli(['bench', 'daemon', '--rounds', 'many'], { home: ws.home }), 'E_USAGE', { message: /--rounds/ });
   } finally {
     ws.cleanup();
   }

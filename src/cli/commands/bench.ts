@@ -39,8 +39,10 @@ goal < 1.7 ms), pkcs11 (SoftHSM2, after its PIN check; goal < 1.7 ms), fido2
 (parsing and verifying the tool's answer; no device round trip) and tpm (the
 real unseal round trip through swtpm and tpm2-tools).
 
-daemon: a daemon in this process serving a sealed MLP (256-1024x3-10):
-  1. per call, interleaved in one run: onnxruntime session.run directly, the
+daemon: a daemon in this process serving sealed MLPs (256-2048x2-10, 19 MB,
+and 256-4096x3-10, 139 MB):
+  1. per call, interleaved in one run (--rounds rounds on the small model, a
+     quarter of them on the large one): onnxruntime session.run directly, the
      daemon's JSON inference step, the same with the policy and trust checks
      (token, Cedar decision, lock re-check, audit entry), and HTTP end to end;
      goal: the checks cost <= 0.5% of throughput (HTTP is reported apart)
@@ -60,6 +62,7 @@ Options:
   --size BYTES   payload size (default 1G; suffixes K, M, G)
   --runs N       timed runs per measurement (default 3)
   --duration S   seconds of each daemon load run (default 60, at most 300)
+  --rounds N     daemon per-call rounds side by side (default 2000, 100 to 100000)
   --dir DIR      where to make the temporary directory (default the OS temp dir);
                  it is removed afterwards
   --json         one JSON object with every figure (progress is not shown)`,
@@ -67,6 +70,7 @@ Options:
     size: { type: 'string' },
     runs: { type: 'string' },
     duration: { type: 'string' },
+    rounds: { type: 'string' },
     dir: { type: 'string' },
   },
   async run(values, positionals, out) {
@@ -76,6 +80,8 @@ Options:
     const sizeBytes = values.size === undefined ? undefined : parseSize(values.size as string);
     const durationSeconds = values.duration === undefined ? undefined : Number(values.duration);
     if (durationSeconds !== undefined && !(Number.isInteger(durationSeconds) && durationSeconds >= 1 && durationSeconds <= 300)) throw new UsageError('--duration must be an integer from 1 to 300 (seconds)');
+    const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
+    if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 100 && rounds <= 100_000)) throw new UsageError('--rounds must be an integer from 100 to 100000');
     let runs: number | undefined;
     if (values.runs !== undefined) {
       runs = Number(values.runs);
@@ -88,6 +94,7 @@ Options:
       sizeBytes,
       runs,
       durationSeconds,
+      rounds,
       dir: values.dir as string | undefined,
       log: out.json ? undefined : (line) => process.stderr.write(`bench: ${line}\n`),
     });
