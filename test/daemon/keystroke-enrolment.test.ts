@@ -9,49 +9,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startDaemon, type Daemon } from '../../src/daemon/server.js';
+import { request, type Reply } from '../helpers/daemon-request.js';
 import { readSealedInfo } from '../../src/container/open.js';
 import { buildDemoModel } from '../../src/onnx/model-builder.js';
 import { sealModel } from '../../src/operations/seal.js';
 import { toHex } from '../../src/util/bytes.js';
-
-interface Reply {
-  readonly status: number;
-  readonly body: any;
-}
-
-function request(daemon: Daemon, method: string, urlPath: string, options: { body?: unknown; token?: string } = {}): Promise<Reply> {
-  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port: daemon.port,
-        method,
-        path: urlPath,
-        headers: {
-          ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
-        });
-      },
-    );
-    req.on('error', reject);
-    if (payload !== undefined) req.write(payload);
-    req.end();
-  });
-}
 
 const PASSPHRASE = 'typing enrolment passphrase';
 const INPUT = { input: { type: 'float32', dims: [1, 4], data: [0.5, -1, 2, 0.25] } };

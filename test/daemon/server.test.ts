@@ -11,48 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startDaemon, type Daemon } from '../../src/daemon/server.js';
+import { request, type Reply } from '../helpers/daemon-request.js';
 import { buildDemoModel } from '../../src/onnx/model-builder.js';
 import { createSessionFromMemory, runModel } from '../../src/onnx/session.js';
 import { sealModel } from '../../src/operations/seal.js';
-
-interface Reply {
-  readonly status: number;
-  readonly body: any;
-}
-
-function request(
-  target: { port: number } | { socketPath: string },
-  method: string,
-  urlPath: string,
-  options: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        ...('port' in target ? { host: '127.0.0.1', port: target.port } : { socketPath: target.socketPath }),
-        method,
-        path: urlPath,
-        headers: {
-          ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-          ...options.headers,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
-        });
-      },
-    );
-    req.on('error', reject);
-    if (payload !== undefined) req.write(payload);
-    req.end();
-  });
-}
 
 const PASSPHRASE = 'correct horse battery staple';
 const INPUT = { input: { type: 'float32', dims: [1, 4], data: [0.5, -1, 2, 0.25] } };
