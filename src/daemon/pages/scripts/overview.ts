@@ -12,7 +12,7 @@ import { drawTrustGraph } from './trust-graph.js';
 
 const events = new Map();
 const samples = [];
-let threshold = 0.2;
+let threshold = 0.05; // replaced by the session's own lock threshold on the first poll
 
 /** An event; the session's own account of it (which says what the evidence was) wins over the history's bare summary. */
 function addEvent(p, fromSession) {
