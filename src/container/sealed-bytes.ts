@@ -16,7 +16,7 @@
  * `FileBoundKey` holds such a key for one opened file, only in memory, and
  * zeroes it on `release()`: callers get sealing and opening, never the key.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { FormatError, TamperedError, UsageError } from '../errors.js';
 import { concatBytes, wipe } from '../util/bytes.js';
 import { deriveProfileKey } from './keyschedule.js';
@@ -109,6 +109,17 @@ export class FileBoundKey {
   /** {@link openBytes} under this key. @throws TamperedError, FormatError; UsageError once released. */
   open(sealed: Uint8Array, aad: Uint8Array): Uint8Array {
     return openBytes(this.live(), sealed, aad);
+  }
+
+  /**
+   * A public name for what this key keeps under `purpose` (32 hex digits):
+   * HMAC-SHA256 of the purpose under the key, so that only a holder of the
+   * key can tell or choose which stored record is its own. A file made to
+   * carry another file's (public) id has another key and another name.
+   * @throws UsageError once released.
+   */
+  name(purpose: string): string {
+    return createHmac('sha256', this.live()).update(`bioseal/v1 record name\0${purpose}`).digest('hex').slice(0, 32);
   }
 
   /** Calls `listener` once when the key is released (at once if it already is). */

@@ -2,11 +2,14 @@
  * Enrolled typing, kept across daemon restarts and never in the clear.
  *
  * A typing enrolment is stored at
- * `$BIOSEAL_HOME/enrolments/keystroke/<file id>.json` (mode 0600, written
+ * `$BIOSEAL_HOME/enrolments/keystroke/<name>.json` (mode 0600, written
  * atomically through src/enrolment/record-store.ts), sealed to the sealed
  * model it was enrolled under: the record holds the model's file id and the
  * enrolment encrypted under that file's profile key (src/container/sealed-bytes.ts),
- * with the file id and the record's own id as associated data. Only a daemon
+ * with the record's name and id as associated data. The name is derived
+ * from the profile key (`FileBoundKey.name`), not from the public file id,
+ * so a file crafted to carry another model's file id can neither find,
+ * replace nor remove that model's enrolment. Only a daemon
  * that has that model open holds the key, so the enrolment opens only while
  * the model is loaded; a record that does not authenticate (changed, moved to
  * another model's name, or left from a model since re-sealed) is refused,
@@ -46,7 +49,7 @@ export interface OpenedProfile {
 }
 
 /**
- * The typing profiles of this daemon run, by the file id (hex) of the model
+ * The typing profiles of this daemon run, by the record name of the model
  * each is sealed to, the most recently opened last; and why a stored one
  * was refused. Both forget a model's entry when its key is released.
  */
@@ -55,8 +58,13 @@ export interface KeystrokeState {
   refused?: Map<string, string>;
 }
 
-function associatedData(fileIdHex: string, recordId: string): Uint8Array {
-  return utf8(`bioseal keystroke enrolment v1\n${fileIdHex}\n${recordId}`);
+function associatedData(name: string, recordId: string): Uint8Array {
+  return utf8(`bioseal keystroke enrolment v1\n${name}\n${recordId}`);
+}
+
+/** The record name of the typing sealed to `sealer`'s model (derived from its key). */
+function recordName(sealer: ProfileSealer): string {
+  return sealer.name('keystroke enrolment');
 }
 
 function encodeSamples(samples: readonly (readonly KeyEvent[])[]): Uint8Array {
@@ -95,8 +103,8 @@ function sealedField(value: unknown): Uint8Array {
 }
 
 /** The profile record's path, whether or not it exists (nothing is created). */
-export function keystrokeRecordPath(home: string, fileId: Uint8Array): string {
-  return path.join(home, 'enrolments', KEYSTROKE_FACTOR, `${toHex(fileId)}.json`);
+export function keystrokeRecordPath(home: string, sealer: ProfileSealer): string {
+  return path.join(home, 'enrolments', KEYSTROKE_FACTOR, `${recordName(sealer)}.json`);
 }
 
 /**
@@ -106,19 +114,19 @@ export function keystrokeRecordPath(home: string, fileId: Uint8Array): string {
  */
 export async function enrolSealedTyping(home: string, sealer: ProfileSealer, samples: readonly (readonly KeyEvent[])[]): Promise<{ profile: FreeTextProfile; file: string; id: string }> {
   const profile = enrolFreeText(samples);
-  const fileIdHex = toHex(sealer.fileId);
-  const draft = newEnrolmentRecord(KEYSTROKE_FACTOR, fileIdHex, {});
+  const name = recordName(sealer);
+  const draft = newEnrolmentRecord(KEYSTROKE_FACTOR, name, {});
   const plaintext = encodeSamples(samples);
   let sealed: Uint8Array;
   try {
-    sealed = sealer.seal(plaintext, associatedData(fileIdHex, draft.id));
+    sealed = sealer.seal(plaintext, associatedData(name, draft.id));
   } finally {
     wipe(plaintext);
   }
   if (sealed.length > MAX_SEALED_BYTES) {
     throw new UsageError(`the typing samples take ${sealed.length} bytes sealed, more than the ${MAX_SEALED_BYTES} stored: enrol from fewer or shorter samples`);
   }
-  const record: EnrolmentRecord = { ...draft, data: { sealedTo: fileIdHex, sealed: toBase64(sealed) } };
+  const record: EnrolmentRecord = { ...draft, data: { sealedTo: toHex(sealer.fileId), sealed: toBase64(sealed) } };
   const file = await saveEnrolmentRecord(home, record, { overwrite: true });
   return { profile, file, id: record.id };
 }
@@ -129,12 +137,12 @@ export async function enrolSealedTyping(home: string, sealer: ProfileSealer, sam
  * @throws TamperedError when the record does not authenticate under this model's key; FormatError when it is malformed; IOError.
  */
 export function openSealedTyping(home: string, sealer: ProfileSealer): FreeTextProfile | undefined {
-  const fileIdHex = toHex(sealer.fileId);
-  if (!existsSync(keystrokeRecordPath(home, sealer.fileId))) return undefined;
-  const record = loadEnrolmentRecord(home, KEYSTROKE_FACTOR, fileIdHex);
+  const name = recordName(sealer);
+  if (!existsSync(keystrokeRecordPath(home, sealer))) return undefined;
+  const record = loadEnrolmentRecord(home, KEYSTROKE_FACTOR, name);
   const fields = new RecordFields(record.data, 'keystroke enrolment');
-  if (record.name !== fileIdHex || fields.string('sealedTo') !== fileIdHex) throw new FormatError('the keystroke enrolment names another model than its file name');
-  const plaintext = sealer.open(sealedField(record.data.sealed), associatedData(fileIdHex, record.id));
+  if (record.name !== name || fields.string('sealedTo') !== toHex(sealer.fileId)) throw new FormatError('the keystroke enrolment names another model than its file name');
+  const plaintext = sealer.open(sealedField(record.data.sealed), associatedData(name, record.id));
   try {
     return enrolFreeText(decodeSamples(plaintext));
   } finally {
@@ -144,14 +152,14 @@ export function openSealedTyping(home: string, sealer: ProfileSealer): FreeTextP
 
 /** Removes the typing stored for the model `sealer` belongs to. @returns whether there was one. */
 export function removeSealedTyping(home: string, sealer: ProfileSealer): boolean {
-  if (!existsSync(keystrokeRecordPath(home, sealer.fileId))) return false;
-  removeEnrolmentRecord(home, KEYSTROKE_FACTOR, toHex(sealer.fileId));
+  if (!existsSync(keystrokeRecordPath(home, sealer))) return false;
+  removeEnrolmentRecord(home, KEYSTROKE_FACTOR, recordName(sealer));
   return true;
 }
 
 /** Makes `profile` the one keystroke evidence is scored against, for as long as `sealer`'s key lives. */
 export function rememberProfile(state: KeystrokeState, sealer: ProfileSealer, model: string, profile: FreeTextProfile): void {
-  const id = toHex(sealer.fileId);
+  const id = recordName(sealer);
   const profiles = (state.profiles ??= new Map());
   state.refused?.delete(id);
   profiles.delete(id);
@@ -163,7 +171,7 @@ export function rememberProfile(state: KeystrokeState, sealer: ProfileSealer, mo
 
 /** Records why the stored typing of `sealer`'s model was refused, for as long as its key lives. */
 export function rememberRefusal(state: KeystrokeState, sealer: ProfileSealer, reason: string): void {
-  const id = toHex(sealer.fileId);
+  const id = recordName(sealer);
   state.profiles?.delete(id);
   const refused = (state.refused ??= new Map());
   refused.set(id, reason);
@@ -174,7 +182,7 @@ export function rememberRefusal(state: KeystrokeState, sealer: ProfileSealer, re
 
 /** Forgets the profile of `sealer`'s model (its enrolment was removed). */
 export function forgetProfile(state: KeystrokeState, sealer: ProfileSealer): void {
-  const id = toHex(sealer.fileId);
+  const id = recordName(sealer);
   state.profiles?.delete(id);
   state.refused?.delete(id);
 }

@@ -46,7 +46,7 @@ interface LoadedModel {
 }
 
 /** What the profile store may do with a loaded model's file: seal and open bytes bound to it, never see the key. */
-export type ProfileSealer = Pick<FileBoundKey, 'fileId' | 'seal' | 'open' | 'released' | 'onRelease'>;
+export type ProfileSealer = Pick<FileBoundKey, 'fileId' | 'name' | 'seal' | 'open' | 'released' | 'onRelease'>;
 
 const LABEL = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 

@@ -88,6 +88,19 @@ describe('sealBytes / openBytes', () => {
     assert.throws(() => bound.open(sealed, AAD), UsageError);
     bound.onRelease(() => heard++);
     assert.equal(heard, 2, 'a listener added after the release is told at once');
+    assert.throws(() => bound.name('x'), UsageError);
+  });
+
+  test('names derive from the key and the purpose, never from the public file id', () => {
+    const fileId = new Uint8Array(16).fill(7);
+    const k = key();
+    const a = new FileBoundKey(k.slice(), fileId);
+    const again = new FileBoundKey(k.slice(), fileId);
+    const other = new FileBoundKey(key(), fileId);
+    assert.match(a.name('keystroke enrolment'), /^[0-9a-f]{32}$/);
+    assert.equal(a.name('keystroke enrolment'), again.name('keystroke enrolment'), 'the same key names the same record');
+    assert.notEqual(a.name('keystroke enrolment'), a.name('another purpose'));
+    assert.notEqual(a.name('keystroke enrolment'), other.name('keystroke enrolment'), 'another key with the same file id names another record');
   });
 });
 

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -78,7 +78,19 @@ describe('daemon typing enrolments, sealed to the model', () => {
     assert.ok(m, s.body.lastChange.explanation);
     return m[1];
   };
-  const recordOf = (fileIdHex: string) => path.join(home, 'enrolments', 'keystroke', `${fileIdHex}.json`);
+  /** The record sealed to the model with this file id (its file name is derived from the model's key, not from the id). */
+  const recordOf = (fileIdHex: string) => {
+    const dir = path.join(home, 'enrolments', 'keystroke');
+    const names = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+    const found = names.find((f) => {
+      try {
+        return JSON.parse(readFileSync(path.join(dir, f), 'utf8')).data?.sealedTo === fileIdHex;
+      } catch {
+        return false;
+      }
+    });
+    return path.join(dir, found ?? `none-for-${fileIdHex}.json`);
+  };
   const restart = async () => {
     await daemon.close();
     daemon = await startDaemon({ home, port: 0, trust: TRUST });
@@ -118,7 +130,9 @@ describe('daemon typing enrolments, sealed to the model', () => {
     const record = JSON.parse(text);
     assert.deepEqual(Object.keys(record).sort(), ['created', 'data', 'format', 'id', 'name', 'version']);
     assert.equal(record.format, 'bioseal-keystroke-enrolment');
-    assert.equal(record.name, idA);
+    assert.match(record.name, /^[0-9a-f]{32}$/);
+    assert.notEqual(record.name, idA, 'named from the model\'s key, not from its public file id');
+    assert.equal(path.basename(file), `${record.name}.json`);
     assert.deepEqual(Object.keys(record.data).sort(), ['sealed', 'sealedTo']);
     assert.equal(record.data.sealedTo, idA);
     assert.match(record.data.sealed, /^[A-Za-z0-9+/]+={0,2}$/);
@@ -144,11 +158,14 @@ describe('daemon typing enrolments, sealed to the model', () => {
     assert.equal(none.status, 400);
     assert.match(none.body.error.message, /no typing is enrolled/);
 
-    // A record of model a, renamed and relabelled as model b's.
+    // Model b's own record, overwritten with model a's, relabelled as b's.
+    assert.equal((await enrol(b.body.token, 'b')).status, 201);
+    const own = JSON.parse(readFileSync(recordOf(idB), 'utf8'));
     const moved = JSON.parse(readFileSync(recordOf(idA), 'utf8'));
-    moved.name = idB;
+    moved.name = own.name;
     moved.data.sealedTo = idB;
-    writeFileSync(recordOf(idB), JSON.stringify(moved), { mode: 0o600 });
+    const target = recordOf(idB);
+    writeFileSync(target, JSON.stringify(moved), { mode: 0o600 });
     await restart();
     const b2 = await load('b', modelB);
     assert.equal(b2.status, 201, 'a refused enrolment does not stop the model from loading');
@@ -160,7 +177,7 @@ describe('daemon typing enrolments, sealed to the model', () => {
     assert.ok(entry, 'the refusal is audited');
     assert.equal(entry.details?.code, 'E_TAMPERED');
     assert.equal(entry.details?.sealedTo, idB);
-    rmSync(recordOf(idB));
+    rmSync(target);
   });
 
   test('a changed record is refused with a clear message and an audit entry; the daemon serves on; enrolling again replaces it', async () => {
