@@ -5,7 +5,7 @@
  * devices report their audit heads. State in SQLite or PostgreSQL behind one
  * interface. See docs/FLEET.md.
  */
-export { startFleetService, DEFAULT_FLEET_PORT } from './service.js';
+export { startFleetService, DEFAULT_FLEET_PORT, DEFAULT_FLEET_SERVER_LIMITS } from './service.js';
 export type { FleetService, FleetServiceOptions } from './service.js';
 export { FleetClient } from './client.js';
 export type { FleetClientOptions, FleetResponse } from './client.js';
@@ -15,6 +15,6 @@ export { loadOperatorToken, OPERATOR_TOKEN_FILE } from './operator-token.js';
 export { EncryptedMatching } from './encrypted-matching.js';
 export * from './store/index.js';
 export { FleetRateLimits, DEFAULT_FLEET_RATE_LIMITS, parseRate, parseBurst, peerKey } from './rate-limits.js';
-export type { FleetRateLimitOptions, TokenBucketPolicy } from './rate-limits.js';
+export type { FleetRateLimitOptions, PeerAdmission, TokenBucketPolicy } from './rate-limits.js';
 export { loadTlsCredentials, isLoopbackAddress, FLEET_TLS_CERT_ENV, FLEET_TLS_KEY_ENV, TLS_MIN_VERSION } from './tls.js';
 export type { FleetTlsFiles, TlsCredentials } from './tls.js';

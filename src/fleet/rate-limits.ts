@@ -5,11 +5,16 @@
  * - per device: every authenticated device request takes a token from the
  *   device's bucket, and encrypted matching (verify and search, the
  *   expensive calls) also takes one from a second, slower bucket;
- * - per peer address: every failed authentication (a device signature,
- *   replay or stale timestamp, or a wrong operator token) takes a token,
- *   and while the address has none left each of its requests is refused
- *   before its body is read. IPv6 peers count per /64, the block one
- *   subscriber usually holds.
+ * - per peer address (only where the address means something: under TLS,
+ *   see `admitPeer`): every request takes a failure token when it arrives
+ *   and gets it back once it authenticates (or ends without an
+ *   authentication failure), so the bucket counts both failed
+ *   authentications and requests still unauthenticated. While the address
+ *   has no token left its requests are refused before their body is read,
+ *   except a few at a time that name an active device (their signature can
+ *   only be checked once the body is read): a device whose signature
+ *   verifies is never refused for its address's failures. IPv6 peers count
+ *   per /64, the block one subscriber usually holds.
  *
  * A refusal is RateLimitError (429 E_RATE_LIMIT, with Retry-After). The
  * buckets live in one process: several processes behind a load balancer
@@ -30,7 +35,24 @@ export interface FleetRateLimitOptions {
   readonly authFailures?: TokenBucketPolicy;
   /** The most devices, and the most addresses, tracked at once (each); default 65,536. */
   readonly maxTrackedKeys?: number;
+  /**
+   * The most requests from one address that has no failure token left which
+   * are read before their signature can be checked (they name an active
+   * device); default 4.
+   */
+  readonly unverifiedOnCredit?: number;
 }
+
+/** One admitted request's account with its address's failure bucket. */
+export interface PeerAdmission {
+  /** The request authenticated (a device signature, the operator token): its token comes back. */
+  authenticated(): void;
+  /** The request ended; `authFailed` when it ended in an authentication failure, which keeps (or takes) a token. */
+  finished(authFailed: boolean): void;
+}
+
+/** For peers whose address is not limited. */
+const UNLIMITED: PeerAdmission = { authenticated() {}, finished() {} };
 
 /**
  * Defaults that a device in normal use does not reach: an unlock is one
@@ -43,6 +65,7 @@ export const DEFAULT_FLEET_RATE_LIMITS = {
   matching: { ratePerSecond: 2, burst: 20 },
   authFailures: { ratePerSecond: 1, burst: 30 },
   maxTrackedKeys: 65_536,
+  unverifiedOnCredit: 4,
 } as const satisfies Required<FleetRateLimitOptions>;
 
 const UNITS: Readonly<Record<string, number>> = { s: 1, min: 60, h: 3600 };
@@ -89,6 +112,9 @@ export class FleetRateLimits {
   private readonly device: TokenBuckets;
   private readonly matching: TokenBuckets;
   private readonly failures: TokenBuckets;
+  private readonly unverifiedOnCredit: number;
+  /** Per address: requests admitted without a failure token, not yet authenticated. */
+  private readonly onCredit = new Map<string, number>();
 
   /** @throws UsageError for a rate that is not positive or a burst below 1. */
   constructor(options: FleetRateLimitOptions = {}, now: () => number = Date.now) {
@@ -103,18 +129,66 @@ export class FleetRateLimits {
     this.device = buckets(options.device ?? DEFAULT_FLEET_RATE_LIMITS.device, 'device');
     this.matching = buckets(options.matching ?? DEFAULT_FLEET_RATE_LIMITS.matching, 'matching');
     this.failures = buckets(options.authFailures ?? DEFAULT_FLEET_RATE_LIMITS.authFailures, 'failed-authentication');
+    this.unverifiedOnCredit = options.unverifiedOnCredit ?? DEFAULT_FLEET_RATE_LIMITS.unverifiedOnCredit;
+    if (!(Number.isSafeInteger(this.unverifiedOnCredit) && this.unverifiedOnCredit >= 0)) throw new UsageError('the number of unverified requests on credit must be a whole number');
   }
 
   /**
-   * Admits a request from `address` unless its failed authentications used up its bucket.
+   * Admits a request from `address`, charging its failure bucket one token
+   * until the request authenticates. When the bucket is empty, the request
+   * is still admitted if `namesActiveDevice` says its signed headers name an
+   * active device and fewer than `unverifiedOnCredit` such requests from the
+   * address are in progress; otherwise it is refused.
    * @throws RateLimitError
    */
-  admitPeer(address: string): void {
-    const wait = this.failures.waitMs(peerKey(address));
-    if (wait > 0) throw refused('too many failed authentications from this address', wait);
+  async admitPeer(address: string, namesActiveDevice: () => Promise<boolean>): Promise<PeerAdmission> {
+    const key = peerKey(address);
+    const wait = this.failures.take(key);
+    if (wait === 0) return this.admission(key, true);
+    if ((this.onCredit.get(key) ?? 0) < this.unverifiedOnCredit && (await namesActiveDevice())) {
+      // Counted after the lookup: the count cannot be passed while lookups are pending.
+      const n = this.onCredit.get(key) ?? 0;
+      if (n < this.unverifiedOnCredit) {
+        this.onCredit.set(key, n + 1);
+        return this.admission(key, false);
+      }
+    }
+    throw refused('too many failed authentications from this address', wait);
   }
 
-  /** Counts a failed authentication against `address`. */
+  /** Admission for a peer whose address says nothing (loopback behind a proxy): no failure limit. */
+  static readonly unlimited: PeerAdmission = UNLIMITED;
+
+  private admission(key: string, charged: boolean): PeerAdmission {
+    let holdsToken = charged;
+    let onCredit = !charged;
+    let done = false;
+    const releaseCredit = () => {
+      if (!onCredit) return;
+      onCredit = false;
+      const n = (this.onCredit.get(key) ?? 1) - 1;
+      if (n > 0) this.onCredit.set(key, n);
+      else this.onCredit.delete(key);
+    };
+    return {
+      authenticated: () => {
+        if (holdsToken) this.failures.refund(key);
+        holdsToken = false;
+        releaseCredit();
+      },
+      finished: (authFailed) => {
+        if (done) return;
+        done = true;
+        releaseCredit();
+        if (authFailed) {
+          if (!holdsToken) this.failures.take(key);
+        } else if (holdsToken) this.failures.refund(key);
+        holdsToken = false;
+      },
+    };
+  }
+
+  /** Counts a failed authentication against `address` (for callers outside a request). */
   recordAuthFailure(address: string): void {
     this.failures.take(peerKey(address));
   }
@@ -136,7 +210,7 @@ export class FleetRateLimits {
   }
 
   /** How many devices and addresses have a bucket that is not full (memory in use). */
-  get trackedKeys(): { devices: number; matching: number; addresses: number } {
-    return { devices: this.device.size, matching: this.matching.size, addresses: this.failures.size };
+  get trackedKeys(): { devices: number; matching: number; addresses: number; onCredit: number } {
+    return { devices: this.device.size, matching: this.matching.size, addresses: this.failures.size, onCredit: this.onCredit.size };
   }
 }

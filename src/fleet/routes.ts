@@ -58,6 +58,8 @@ export interface FleetContext {
   readonly operatorToken: string;
   readonly now: () => number;
   readonly limits: FleetRateLimits;
+  /** Tells the request's address limit that the request authenticated (service.ts). */
+  readonly authenticated: (req: IncomingMessage) => void;
 }
 
 type Handler = (ctx: FleetContext, req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void>;
@@ -67,6 +69,12 @@ async function claim(ctx: FleetContext, credentials: RequestCredentials): Promis
   if (!(await ctx.store.claimNonce(credentials.deviceId, credentials.nonce, ctx.now(), credentials.timestamp + REQUEST_WINDOW_MS))) throw replayRefused();
 }
 
+/** Checks the operator token and tells the address limit. @throws AuthError */
+function operatorRequest(ctx: FleetContext, req: IncomingMessage): void {
+  requireOperator(req, ctx.operatorToken);
+  ctx.authenticated(req);
+}
+
 /**
  * Authenticates a device's request, reads its body (at most `limit` bytes)
  * and charges it to the device's rate limit (and its matching limit when
@@ -74,12 +82,13 @@ async function claim(ctx: FleetContext, credentials: RequestCredentials): Promis
  * @throws AuthError (one message for every cause), TooLargeError, RateLimitError
  */
 async function deviceRequest(ctx: FleetContext, req: IncomingMessage, limit: number, matching = false): Promise<{ device: DeviceRecord; body: Buffer }> {
-  // Unsigned requests are refused before their body is read.
+  // Unsigned requests, and those of unknown or revoked devices, are refused before their body is read.
   const credentials = readCredentials(req.headers, ctx.now());
-  const body = await readBody(req, limit);
   const device = await ctx.store.getDevice(credentials.deviceId);
   if (!device || device.revokedAt !== null) throw unknownDevice();
+  const body = await readBody(req, limit);
   checkRequestSignature(credentials, req.method ?? '', req.url ?? '', body, device.publicKey);
+  ctx.authenticated(req);
   ctx.limits.chargeDevice(device.id, matching);
   await claim(ctx, credentials);
   return { device, body };
@@ -96,7 +105,7 @@ const health: Handler = async (ctx, _req, res) => {
 };
 
 const registerDevice: Handler = async (ctx, req, res) => {
-  requireOperator(req, ctx.operatorToken);
+  operatorRequest(ctx, req);
   const credentials = readCredentials(req.headers, ctx.now());
   const raw = await readBody(req, LIMITS.register);
   const body = jsonObject(req, raw);
@@ -117,7 +126,7 @@ const registerDevice: Handler = async (ctx, req, res) => {
 };
 
 const listDevices: Handler = async (ctx, req, res) => {
-  requireOperator(req, ctx.operatorToken);
+  operatorRequest(ctx, req);
   await readBody(req, LIMITS.empty);
   const devices = await ctx.store.listDevices();
   sendJson(res, 200, {
@@ -131,7 +140,7 @@ const listDevices: Handler = async (ctx, req, res) => {
 };
 
 const revokeDevice: Handler = async (ctx, req, res, [id]) => {
-  requireOperator(req, ctx.operatorToken);
+  operatorRequest(ctx, req);
   await readBody(req, LIMITS.empty);
   const device = await ctx.store.getDevice(id!);
   if (!device) throw new NotFoundError(`no device "${id}"`);
@@ -195,7 +204,7 @@ const search: Handler = async (ctx, req, res) => {
 };
 
 const publishModel: Handler = async (ctx, req, res) => {
-  requireOperator(req, ctx.operatorToken);
+  operatorRequest(ctx, req);
   const raw = await readBody(req, LIMITS.manifest);
   const manifest = parseManifest(jsonObject(req, raw), 'manifest');
   const text = raw.toString('utf8');

@@ -15,12 +15,20 @@ import { ForbiddenError } from '../daemon/errors.js';
 import { EncryptedMatching } from './encrypted-matching.js';
 import { sendError } from './http.js';
 import { loadOperatorToken } from './operator-token.js';
-import { FleetRateLimits, type FleetRateLimitOptions } from './rate-limits.js';
+import { FleetRateLimits, type FleetRateLimitOptions, type PeerAdmission } from './rate-limits.js';
+import { DEVICE_ID_PATTERN } from './request-signing.js';
 import { route, type FleetContext } from './routes.js';
 import { openFleetStore, type FleetStore } from './store/index.js';
 import { isLoopbackAddress, loadTlsCredentials, serverTlsOptions, type FleetTlsFiles, type TlsCredentials } from './tls.js';
 
 export const DEFAULT_FLEET_PORT = 7392;
+
+/**
+ * Connection limits of the HTTP(S) server: the request headers must arrive
+ * within 20 s and the whole request (16 MB at most) within 2 min, and at
+ * most 512 connections are open at once (further ones are closed at once).
+ */
+export const DEFAULT_FLEET_SERVER_LIMITS = { headersTimeoutMs: 20_000, requestTimeoutMs: 120_000, maxConnections: 512 } as const;
 
 export interface FleetServiceOptions {
   /** The state directory (operator token, default SQLite file). */
@@ -33,6 +41,8 @@ export interface FleetServiceOptions {
   readonly tls?: FleetTlsFiles;
   /** Rate limits per device and per peer address; defaults in DEFAULT_FLEET_RATE_LIMITS. */
   readonly rateLimits?: FleetRateLimitOptions;
+  /** The most connections open at once; default DEFAULT_FLEET_SERVER_LIMITS.maxConnections. */
+  readonly maxConnections?: number;
   /** A `postgres://` URL or `sqlite:PATH`; default `$BIOSEAL_HOME/fleet.db`. Ignored when `store` is given. */
   readonly database?: string;
   /** A store to use (the caller closes it); default: open `database`. */
@@ -72,11 +82,13 @@ function checkHost(host: string, tls: boolean): void {
 
 /**
  * Starts the service. Without `tls` it serves plain HTTP on loopback and
- * refuses (403) peers that are not loopback; with `tls` it serves HTTPS on
- * `host` to any peer, which authenticates by request signature or operator
- * token as always.
+ * refuses (403) peers that are not loopback; every peer is then the proxy in
+ * front, so no per-address limit applies (the proxy must limit). With `tls`
+ * it serves HTTPS on `host` to any peer, which authenticates by request
+ * signature or operator token as always, under the per-address
+ * failed-authentication limit (rate-limits.ts).
  * @throws UsageError for a host that is not an IP address, or not loopback
- * without TLS, and for unusable rate limits; IOError, FormatError,
+ * without TLS, and for unusable rate limits or connection limits; IOError, FormatError,
  * ExpiredError or UsageError for TLS files (see loadTlsCredentials); IOError
  * when the port cannot be bound or the store cannot be opened; FormatError
  * for a foreign database.
@@ -86,6 +98,8 @@ function checkHost(host: string, tls: boolean): void {
 export async function startFleetService(options: FleetServiceOptions): Promise<FleetService> {
   const host = options.host ?? '127.0.0.1';
   checkHost(host, options.tls !== undefined);
+  const maxConnections = options.maxConnections ?? DEFAULT_FLEET_SERVER_LIMITS.maxConnections;
+  if (!(Number.isSafeInteger(maxConnections) && maxConnections >= 1)) throw new UsageError('the most connections at once must be a whole number of at least 1');
   const now = options.now ?? Date.now;
   const credentials: TlsCredentials | undefined = options.tls && loadTlsCredentials(options.tls, now());
   const limits = new FleetRateLimits(options.rateLimits, now);
@@ -100,22 +114,37 @@ export async function startFleetService(options: FleetServiceOptions): Promise<F
     if (ownsStore) await store.close();
     throw error;
   }
-  const ctx: FleetContext = { store, he, operatorToken: token.token, now, limits };
+  const admissions = new WeakMap<IncomingMessage, PeerAdmission>();
+  const ctx: FleetContext = { store, he, operatorToken: token.token, now, limits, authenticated: (req) => admissions.get(req)?.authenticated() };
+  /** Whether the signed headers name a registered device that is not revoked (read before any body). */
+  const namesActiveDevice = async (req: IncomingMessage): Promise<boolean> => {
+    const id = req.headers['x-bioseal-device'];
+    if (typeof id !== 'string' || !DEVICE_ID_PATTERN.test(id)) return false;
+    const device = await store.getDevice(id);
+    return device !== undefined && device.revokedAt === null;
+  };
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const peer = req.socket.remoteAddress ?? '';
+      let admission: PeerAdmission | undefined;
       try {
         // Plain HTTP is for a proxy on this machine; under TLS remote devices are the point.
         if (!credentials && !isLoopbackAddress(peer)) throw new ForbiddenError('only connections through loopback are served (the service has no TLS)');
-        limits.admitPeer(peer);
+        // Without TLS every peer is the proxy in front: its address says nothing, and the proxy must limit.
+        admission = credentials ? await limits.admitPeer(peer, () => namesActiveDevice(req)) : FleetRateLimits.unlimited;
+        admissions.set(req, admission);
         await route(ctx, req, res);
+        admission.finished(false);
       } catch (error) {
-        if (error instanceof AuthError) limits.recordAuthFailure(peer);
+        admission?.finished(error instanceof AuthError);
         sendError(res, error, options.onInternalError);
       }
     })();
   };
   const server: Server = credentials ? createHttpsServer(serverTlsOptions(credentials), handle) : createHttpServer(handle);
+  server.headersTimeout = DEFAULT_FLEET_SERVER_LIMITS.headersTimeoutMs;
+  server.requestTimeout = DEFAULT_FLEET_SERVER_LIMITS.requestTimeoutMs;
+  server.maxConnections = maxConnections;
   const port = options.port ?? DEFAULT_FLEET_PORT;
   try {
     await new Promise<void>((resolve, reject) => {

@@ -4,12 +4,20 @@
  * keys. Then the service over HTTP on 127.0.0.1 with real devices and a
  * clock the test moves: a device over its limit gets 429 with Retry-After
  * while another device is served, encrypted matching has its own lower
- * limit, the buckets refill, and an address that fails authentication too
- * often is refused outright until its bucket refills. No test sleeps.
+ * limit, the buckets refill; under TLS an address that fails
+ * authentication too often is refused until its bucket refills, its
+ * unauthenticated requests in progress count against it, and a device whose
+ * signature verifies is still served; without TLS (every peer is the proxy)
+ * no address limit applies; unknown devices are refused before their body
+ * is read; connections are capped. No test sleeps.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { connect as netConnect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -55,14 +63,49 @@ describe('token buckets', () => {
   test('memory is bounded: at most maxKeys buckets under 100,000 keys, and idle (full) buckets are dropped', () => {
     const clock = manualClock();
     const buckets = new TokenBuckets({ ratePerSecond: 1, burst: 5 }, { maxKeys: 1000, now: clock.now });
-    for (let i = 0; i < 100_000; i++) buckets.take(`device-${i}`);
+    let taken = 0;
+    for (let i = 0; i < 100_000; i++) if (buckets.take(`device-${i}`) === 0) taken++;
     assert.equal(buckets.size, 1000);
-    // The most recent keys are the ones kept; an evicted key starts over with a full bucket.
-    assert.equal(buckets.waitMs('device-99999', 5), 1000);
-    assert.equal(buckets.waitMs('device-0', 5), 0);
+    // The first 1,000 keys keep their (drained) buckets; the rest share one overflow bucket of 5.
+    assert.equal(taken, 1000 + 5, 'no more than maxKeys + 1 buckets were ever handed out');
+    assert.equal(buckets.waitMs('device-0', 5), 1000, 'a tracked bucket that is not full is kept');
+    assert.equal(buckets.waitMs('device-99999', 1), 1000, 'later keys wait on the shared bucket');
     clock.advance(5000);
     for (let i = 0; i < 600; i++) buckets.take('busy');
     assert.equal(buckets.size, 1, 'every bucket that refilled to full was dropped');
+    assert.equal(buckets.take('device-99999'), 0, 'with room again, a new key gets its own bucket');
+  });
+
+  test('cycling through many keys never refills a drained bucket', () => {
+    const clock = manualClock();
+    const buckets = new TokenBuckets({ ratePerSecond: 1, burst: 3 }, { maxKeys: 4, now: clock.now });
+    for (let i = 0; i < 3; i++) assert.equal(buckets.take('attacker'), 0);
+    let fresh = 0;
+    for (let i = 0; i < 1000; i++) if (buckets.take(`other-${i}`) === 0) fresh++;
+    assert.equal(fresh, 3 + 3, 'three keys get their own buckets, the other 997 share one bucket of 3');
+    assert.equal(buckets.take('attacker'), 1000, 'the drained bucket was not dropped');
+    clock.advance(1000);
+    assert.equal(buckets.take('attacker'), 0, 'it refills at its rate, no faster');
+  });
+
+  test('a refund gives a token back, never beyond the burst, and a full bucket is dropped', () => {
+    const clock = manualClock();
+    const buckets = new TokenBuckets({ ratePerSecond: 1, burst: 2 }, { maxKeys: 1, now: clock.now });
+    assert.equal(buckets.take('a'), 0);
+    assert.equal(buckets.take('a'), 0);
+    buckets.refund('a');
+    assert.equal(buckets.waitMs('a', 2), 1000);
+    buckets.refund('a');
+    buckets.refund('a');
+    assert.equal(buckets.size, 0);
+    assert.equal(buckets.waitMs('a', 2), 0);
+    assert.equal(buckets.take('a'), 0);
+    // 'b' finds the map full: its refund goes to the shared bucket it was charged to.
+    assert.equal(buckets.take('b'), 0);
+    assert.equal(buckets.take('b'), 0);
+    assert.ok(buckets.take('c') > 0, 'the shared bucket is empty');
+    buckets.refund('b');
+    assert.equal(buckets.take('c'), 0);
   });
 
   test('unusable policies are refused', () => {
@@ -98,8 +141,17 @@ describe('fleet rate-limit settings', () => {
   test('failed authentications from 200,000 addresses keep at most maxTrackedKeys buckets', () => {
     const limits = new FleetRateLimits({ authFailures: { ratePerSecond: 0.01, burst: 2 }, maxTrackedKeys: 500 });
     for (let i = 0; i < 200_000; i++) limits.recordAuthFailure(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
-    for (let i = 0; i < 200_000; i++) limits.chargeDevice(`device-${i}`, i % 2 === 0);
-    assert.deepEqual(limits.trackedKeys, { devices: 500, matching: 500, addresses: 500 });
+    let refused = 0;
+    for (let i = 0; i < 200_000; i++) {
+      try {
+        limits.chargeDevice(`device-${i}`, i % 2 === 0);
+      } catch (error) {
+        assert.equal((error as any).code, 'E_RATE_LIMIT');
+        refused++;
+      }
+    }
+    assert.ok(refused > 190_000, 'devices beyond the tracked ones share one bucket');
+    assert.deepEqual(limits.trackedKeys, { devices: 500, matching: 500, addresses: 500, onCredit: 0 });
   });
 });
 
@@ -108,9 +160,20 @@ describe('the service enforces the limits', () => {
   let ctx: HeContext;
   let keys: HeKeyHolder;
 
+  const file = (name: string) => path.join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  const tls = { certFile: file('server.crt'), keyFile: file('server.key') };
+  const ca = () => readFileSync(file('ca.crt'), 'utf8');
+
   before(async () => {
     ctx = await HeContext.create();
     keys = HeKeyHolder.generate(ctx);
+    // A throwaway CA and a certificate for 127.0.0.1, for the limits that apply under TLS.
+    openssl('req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+    openssl('req', ...EC, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+    writeFileSync(file('ext.cnf'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+    openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'ext.cnf');
   });
   after(() => {
     keys?.dispose();
@@ -118,14 +181,49 @@ describe('the service enforces the limits', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function serve(rateLimits: FleetRateLimitOptions, now: () => number): Promise<{ service: FleetService; store: SqliteFleetStore }> {
+  async function serve(rateLimits: FleetRateLimitOptions, now: () => number, more: { tls?: boolean; maxConnections?: number } = {}): Promise<{ service: FleetService; store: SqliteFleetStore }> {
     const home = mkdtempSync(path.join(dir, 'home-'));
     const store = await SqliteFleetStore.open({ home });
-    const service = await startFleetService({ home, port: 0, store, operatorToken: TOKEN, rateLimits, now, onInternalError: (e) => console.error(e) });
+    const service = await startFleetService({
+      home,
+      port: 0,
+      store,
+      operatorToken: TOKEN,
+      rateLimits,
+      now,
+      onInternalError: (e) => console.error(e),
+      ...(more.tls ? { host: '127.0.0.1', tls } : {}),
+      ...(more.maxConnections === undefined ? {} : { maxConnections: more.maxConnections }),
+    });
     return { service, store };
   }
 
-  const device = (service: FleetService, id: string) => new FleetClient({ url: service.url, deviceId: id, secretKey: ed25519.utils.randomSecretKey(), operatorToken: TOKEN });
+  const device = (service: FleetService, id: string) =>
+    new FleetClient({ url: service.url, ...(service.tls ? { ca: ca() } : {}), deviceId: id, secretKey: ed25519.utils.randomSecretKey(), operatorToken: TOKEN });
+
+  /** Starts a request (HTTP or HTTPS, as the service speaks) with these headers. */
+  const open = (service: FleetService, method: string, urlPath: string, headers: Record<string, string>): ClientRequest =>
+    (service.tls ? httpsRequest(`${service.url}${urlPath}`, { method, headers, ca: ca() }) : httpRequest(`${service.url}${urlPath}`, { method, headers }));
+
+  /** The status and JSON answer of a request. */
+  async function answer(req: ClientRequest): Promise<{ status: number; headers: Record<string, unknown>; json: any }> {
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    let text = '';
+    for await (const chunk of res) text += chunk;
+    return { status: res.statusCode!, headers: res.headers, json: JSON.parse(text) };
+  }
+
+  /**
+   * A request that announces a `length`-byte body and sends it only on
+   * `send`; returned once the service has taken it in (100 Continue) or answered.
+   */
+  async function held(service: FleetService, method: string, urlPath: string, headers: Record<string, string>, length: number) {
+    const req = open(service, method, urlPath, { 'content-type': 'application/json', 'content-length': String(length), expect: '100-continue', ...headers });
+    const result = answer(req);
+    req.flushHeaders();
+    const first = await Promise.race([once(req, 'continue').then(() => 'continue' as const), result]);
+    return { continued: first === 'continue', result, send: () => (req.end('x'.repeat(length)), result) };
+  }
   const secretKeyOf = (client: FleetClient) => (client as any).options.secretKey as Uint8Array;
 
   /** A signed GET of a model nobody published: authenticated, cheap, answered 404 when allowed. */
@@ -134,7 +232,7 @@ describe('the service enforces the limits', () => {
   /** Sends a request and returns its status, headers and JSON; with `declare`, only headers declaring that body length go out. */
   function raw(service: FleetService, method: string, urlPath: string, headers: Record<string, string>, body = '', declare?: number) {
     return new Promise<{ status: number; headers: Record<string, unknown>; json: any }>((resolve, reject) => {
-      const req = httpRequest(`${service.url}${urlPath}`, { method, headers: { 'content-type': 'application/json', 'content-length': String(declare ?? Buffer.byteLength(body)), ...headers } });
+      const req = open(service, method, urlPath, { 'content-type': 'application/json', 'content-length': String(declare ?? Buffer.byteLength(body)), ...headers });
       req.on('response', (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
@@ -206,9 +304,9 @@ describe('the service enforces the limits', () => {
     }
   });
 
-  test('repeated failed authentications from one address (bad signatures, a wrong operator token) get it refused outright, before any body is read', async () => {
+  test('under TLS, repeated failed authentications from one address (bad signatures, a wrong operator token) get its unauthenticated requests refused before any body is read, while a device whose signature verifies is still served', async () => {
     const clock = manualClock();
-    const { service, store } = await serve({ authFailures: { ratePerSecond: 0.1, burst: 3 } }, clock.now);
+    const { service, store } = await serve({ authFailures: { ratePerSecond: 0.1, burst: 3 } }, clock.now, { tls: true });
     try {
       const phone = device(service, 'phone');
       await phone.register(keys.evaluationKeys());
@@ -221,20 +319,117 @@ describe('the service enforces the limits', () => {
       assert.equal((await raw(service, 'GET', '/v1/models/none', {})).status, 401, 'unsigned');
       assert.equal((await raw(service, 'GET', '/v1/devices', { authorization: `Bearer ${'x'.repeat(43)}` })).status, 401, 'a wrong operator token');
 
-      // The address is now refused whatever it sends: a valid device request, health, or 64 MiB announced but never sent.
-      const blocked = await raw(service, 'GET', '/v1/models/none', signRequest({ method: 'GET', path: '/v1/models/none', body: new Uint8Array(0), deviceId: 'phone', secretKey: secretKeyOf(phone) }));
+      // The address is now refused for anything that is not a request of an active device: health, operator calls, 64 MiB announced but never sent.
+      const blocked = await raw(service, 'GET', '/v1/health', {});
       assert.equal(blocked.status, 429);
       assert.equal(blocked.headers['retry-after'], '10');
       assert.equal(blocked.json.error.code, 'E_RATE_LIMIT');
       assert.match(blocked.json.error.message, /failed authentications from this address/);
-      assert.equal((await raw(service, 'GET', '/v1/health', {})).status, 429);
-      const headersOnly = signRequest({ method: 'POST', path: '/v1/verify', body: new Uint8Array(0), deviceId: 'phone', secretKey: secretKeyOf(phone) });
-      assert.equal((await raw(service, 'POST', '/v1/verify', headersOnly, '', 64 * 1024 * 1024)).status, 429);
+      assert.equal((await raw(service, 'GET', '/v1/devices', { authorization: `Bearer ${TOKEN}` })).status, 429);
+      const stranger = signRequest({ method: 'POST', path: '/v1/verify', body: new Uint8Array(0), deviceId: 'stranger', secretKey: ed25519.utils.randomSecretKey() });
+      assert.equal((await raw(service, 'POST', '/v1/verify', stranger, '', 64 * 1024 * 1024)).status, 429);
+
+      // A signed request of an active device is read and, when its signature verifies, served (per-device limits still apply).
+      for (let i = 0; i < 3; i++) assert.equal((await fetchModel(phone)).status, 404, 'the device is served');
+      assert.equal((await raw(service, 'GET', '/v1/models/none', forged)).status, 401, 'a forged one is read, and fails');
+      assert.equal((await raw(service, 'GET', '/v1/health', {})).status, 429, 'the address is still refused');
 
       clock.advance(10_000);
-      assert.equal((await fetchModel(phone)).status, 404, 'a refilled token lets the next request in');
+      assert.equal((await raw(service, 'GET', '/v1/health', {})).status, 200, 'a refilled token lets the next request in');
       assert.equal((await raw(service, 'GET', '/v1/models/none', forged)).status, 401);
-      assert.equal((await fetchModel(phone)).status, 429, 'and the next failure uses it up again');
+      assert.equal((await raw(service, 'GET', '/v1/health', {})).status, 429, 'and the next failure uses it up again');
+    } finally {
+      await service.close();
+      await store.close();
+    }
+  });
+
+  test('under TLS, unauthenticated requests in progress take failure tokens, and only a few more that name an active device are read on credit', { timeout: 60_000 }, async () => {
+    const clock = manualClock();
+    const { service, store } = await serve({ authFailures: { ratePerSecond: 0.1, burst: 3 }, unverifiedOnCredit: 1 }, clock.now, { tls: true });
+    try {
+      const phone = device(service, 'phone');
+      await phone.register(keys.evaluationKeys());
+      const forged = () => signRequest({ method: 'POST', path: '/v1/audit-heads', body: new Uint8Array(0), deviceId: 'phone', secretKey: ed25519.utils.randomSecretKey() });
+      const pending = [];
+      for (let i = 0; i < 4; i++) {
+        // Three take the tokens, one is read on credit.
+        pending.push(await held(service, 'POST', '/v1/audit-heads', forged(), 100));
+      }
+      const fifth = await held(service, 'POST', '/v1/audit-heads', forged(), 100);
+      assert.equal((await fifth.result).status, 429, 'no fifth request is read while four are in progress');
+      assert.equal((await raw(service, 'GET', '/v1/health', {})).status, 429, 'the tokens are taken while the requests are in progress');
+      for (const request of pending) assert.equal((await request.send()).status, 401);
+      assert.equal((await fetchModel(phone)).status, 404, 'once they are done, the device is served');
+      assert.equal((await raw(service, 'GET', '/v1/health', {})).status, 429, 'the four failures used up the bucket');
+
+      // Requests that authenticate give their token back.
+      clock.advance(30_000);
+      for (let i = 0; i < 6; i++) assert.equal((await fetchModel(phone)).status, 404);
+      assert.equal((await raw(service, 'GET', '/v1/health', {})).status, 200, 'the bucket is still full');
+    } finally {
+      await service.close();
+      await store.close();
+    }
+  });
+
+  test('without TLS every peer is the proxy on loopback: unsigned requests and wrong tokens never get signed devices refused', async () => {
+    const clock = manualClock();
+    const { service, store } = await serve({ authFailures: { ratePerSecond: 0.1, burst: 3 } }, clock.now);
+    try {
+      const phone = device(service, 'phone');
+      await phone.register(keys.evaluationKeys());
+      for (let i = 0; i < 40; i++) assert.equal((await raw(service, 'GET', '/v1/models/none', {})).status, 401);
+      for (let i = 0; i < 5; i++) assert.equal((await raw(service, 'GET', '/v1/devices', { authorization: `Bearer ${'x'.repeat(43)}` })).status, 401);
+      assert.equal((await fetchModel(phone)).status, 404, 'the device is served');
+      assert.equal((await raw(service, 'GET', '/v1/health', {})).status, 200);
+      assert.equal((await raw(service, 'GET', '/v1/devices', { authorization: `Bearer ${TOKEN}` })).status, 200, 'the operator too');
+    } finally {
+      await service.close();
+      await store.close();
+    }
+  });
+
+  test('a request naming an unknown or revoked device is refused before its body is read', { timeout: 60_000 }, async () => {
+    const clock = manualClock();
+    const { service, store } = await serve({}, clock.now);
+    try {
+      const phone = device(service, 'phone');
+      await phone.register(keys.evaluationKeys());
+      const big = 16 * 1024 * 1024;
+      const unknown = await held(service, 'POST', '/v1/gallery/phone/groups', signRequest({ method: 'POST', path: '/v1/gallery/phone/groups', body: new Uint8Array(0), deviceId: 'ghost', secretKey: ed25519.utils.randomSecretKey() }), big);
+      assert.equal(unknown.continued, true, 'the service took the request in');
+      const answered = await unknown.result;
+      assert.equal(answered.status, 401, 'answered with no byte of the body sent');
+      assert.equal(answered.json.error.code, 'E_AUTH');
+
+      const revokeStatus = await raw(service, 'POST', '/v1/devices/phone/revoke', { authorization: `Bearer ${TOKEN}` });
+      assert.equal(revokeStatus.status, 200);
+      const revoked = await held(service, 'POST', '/v1/gallery/phone/groups', signRequest({ method: 'POST', path: '/v1/gallery/phone/groups', body: new Uint8Array(0), deviceId: 'phone', secretKey: secretKeyOf(phone) }), big);
+      assert.equal((await revoked.result).status, 401);
+    } finally {
+      await service.close();
+      await store.close();
+    }
+  });
+
+  test('the service caps open connections', async () => {
+    const { service, store } = await serve({}, Date.now, { maxConnections: 2 });
+    try {
+      const sockets = [netConnect(service.port, '127.0.0.1'), netConnect(service.port, '127.0.0.1')];
+      await Promise.all(sockets.map((s) => once(s, 'connect')));
+      // Each open connection holds a request whose headers are not finished.
+      for (const s of sockets) s.write('GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+      const third = netConnect(service.port, '127.0.0.1');
+      let received = '';
+      third.on('data', (c) => (received += c));
+      third.on('error', () => undefined); // a reset is one way of being closed
+      third.write('GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+      await new Promise((resolve) => third.on('close', resolve));
+      assert.equal(received, '', 'the third connection is closed unanswered');
+      for (const s of sockets) s.destroy();
+      await Promise.all(sockets.map((s) => once(s, 'close')));
+      await assert.rejects(startFleetService({ home: dir, port: 0, store, operatorToken: TOKEN, maxConnections: 0 }), { code: 'E_USAGE' });
     } finally {
       await service.close();
       await store.close();

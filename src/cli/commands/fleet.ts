@@ -52,8 +52,10 @@ Rate limits (token buckets; over the limit: 429 E_RATE_LIMIT with Retry-After):
   --rate N/s, --burst B                  per device, every request (default 10/s, burst 100)
   --match-rate N/s, --match-burst B      per device, verify and search on top (default 2/s, burst 20)
   --auth-failure-rate N/s, --auth-failure-burst B
-                                         failed authentications per address (default 1/s, burst 30);
-                                         an address over it is refused outright
+                                         failed authentications per address, under TLS only
+                                         (default 1/s, burst 30); an address over it is refused,
+                                         but a device whose signature verifies is still served.
+                                         Without TLS every peer is the proxy: the proxy must limit.
 Rates may also be given per minute or hour: 30/min, 100/h.
 
 Options:
