@@ -9,6 +9,7 @@
  * (ready, waiting, done, failed) for people and for tests.
  */
 import { PAGE_CANCELLED, PAGE_NO_WEBAUTHN } from './browser-errors.js';
+import { CREDENTIAL_CODEC_JS } from './browser-codec.js';
 
 export type CeremonyKind = 'register' | 'authenticate';
 
@@ -56,15 +57,7 @@ body[data-state=done] #status{color:#176b2c;font-weight:600}body[data-state=fail
 export const CEREMONY_JS = `'use strict';
 (() => {
   const $ = (id) => document.getElementById(id);
-  const enc = (buf) => {
-    let s = '';
-    for (const x of new Uint8Array(buf)) s += String.fromCharCode(x);
-    return btoa(s).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
-  };
-  const dec = (text) => {
-    const t = text.replace(/-/g, '+').replace(/_/g, '/');
-    return Uint8Array.from(atob(t + '==='.slice((t.length + 3) % 4)), (c) => c.charCodeAt(0));
-  };
+${CREDENTIAL_CODEC_JS.replace(/^(?=.)/gm, '  ').trimEnd()}
   const abort = new AbortController();
   let busy = false;
   let over = false;
@@ -86,26 +79,6 @@ export const CEREMONY_JS = `'use strict';
     } catch {
       finish(false, 'bioseal is no longer waiting for this page; see the terminal.');
     }
-  };
-  const credentialJson = (c) => {
-    const r = c.response;
-    const ext = c.getClientExtensionResults();
-    const prf = {};
-    if (ext.prf && typeof ext.prf.enabled === 'boolean') prf.enabled = ext.prf.enabled;
-    if (ext.prf && ext.prf.results && ext.prf.results.first) {
-      prf.results = { first: enc(ext.prf.results.first) };
-      new Uint8Array(ext.prf.results.first).fill(0);
-    }
-    const response = { clientDataJSON: enc(r.clientDataJSON) };
-    if (r.attestationObject) {
-      response.attestationObject = enc(r.attestationObject);
-      response.transports = typeof r.getTransports === 'function' ? r.getTransports() : [];
-    } else {
-      response.authenticatorData = enc(r.authenticatorData);
-      response.signature = enc(r.signature);
-      if (r.userHandle) response.userHandle = enc(r.userHandle);
-    }
-    return { id: c.id, rawId: enc(c.rawId), type: c.type, response, clientExtensionResults: { prf } };
   };
   const start = async () => {
     if (busy || over) return;

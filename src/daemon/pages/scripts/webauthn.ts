@@ -3,39 +3,12 @@
  * the options as JSON (byte strings in base64url); this turns them into
  * what navigator.credentials wants, and the credential back into WebAuthn's
  * JSON form for the daemon to verify (src/webauthn does, server-side). The
- * PRF output an assertion carries is passed on once and zeroed here.
+ * PRF output an assertion carries is passed on once and zeroed here
+ * (src/webauthn/browser-codec.ts, shared with the CLI's ceremony page).
  */
-export const WEBAUTHN_JS = String.raw`const enc = (buf) => {
-  let s = '';
-  for (const x of new Uint8Array(buf)) s += String.fromCharCode(x);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-};
-const dec = (text) => {
-  const t = text.replace(/-/g, '+').replace(/_/g, '/');
-  return Uint8Array.from(atob(t + '==='.slice((t.length + 3) % 4)), (c) => c.charCodeAt(0));
-};
+import { CREDENTIAL_CODEC_JS } from '../../../webauthn/browser-codec.js';
 
-function credentialJson(c) {
-  const r = c.response;
-  const ext = c.getClientExtensionResults();
-  const prf = {};
-  if (ext.prf && typeof ext.prf.enabled === 'boolean') prf.enabled = ext.prf.enabled;
-  if (ext.prf && ext.prf.results && ext.prf.results.first) {
-    prf.results = { first: enc(ext.prf.results.first) };
-    new Uint8Array(ext.prf.results.first).fill(0);
-  }
-  const response = { clientDataJSON: enc(r.clientDataJSON) };
-  if (r.attestationObject) {
-    response.attestationObject = enc(r.attestationObject);
-    response.transports = typeof r.getTransports === 'function' ? r.getTransports() : [];
-  } else {
-    response.authenticatorData = enc(r.authenticatorData);
-    response.signature = enc(r.signature);
-    if (r.userHandle) response.userHandle = enc(r.userHandle);
-  }
-  return { id: c.id, rawId: enc(c.rawId), type: c.type, response, clientExtensionResults: { prf } };
-}
-
+export const WEBAUTHN_JS = String.raw`${CREDENTIAL_CODEC_JS}
 function needWebAuthn() {
   if (!window.PublicKeyCredential || !navigator.credentials) throw new Error('this browser does not support passkeys (WebAuthn)');
   if (location.hostname !== 'localhost') throw new Error('passkeys work only when this page is opened at http://localhost:' + location.port + '/ui/');
