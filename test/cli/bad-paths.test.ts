@@ -23,6 +23,7 @@ import {
   runCli,
   runNodeScript,
   tempFiles,
+  unprivilegedUnreachable,
   writePassphrase,
   type CliOptions,
 } from '../helpers/cli.js';
@@ -199,7 +200,7 @@ describe('outputs that cannot be written', () => {
   });
 });
 
-describe('permissions (run as an unprivileged user)', () => {
+describe('permissions (run as an unprivileged user)', { skip: unprivilegedUnreachable() }, () => {
   const as = (args: readonly string[], home: string) => runCli(args, { home, cwd: ws.dir, unprivileged: true });
   let home: string;
   let key: string;

@@ -92,6 +92,19 @@ export function childEnv(options: CliOptions = {}): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * Why the CLI cannot run as the unprivileged user here, or undefined when it
+ * can: as root, every directory above the built CLI must let others through
+ * (a checkout cloned into a `mktemp -d` directory, mode 0700, does not).
+ */
+export function unprivilegedUnreachable(): string | undefined {
+  if (!IS_ROOT) return undefined;
+  for (let dir = path.dirname(BIN); ; dir = path.dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) return `the checkout is not reachable by uid ${NOBODY}: ${dir} does not let others through (mode ${(statSync(dir).mode & 0o777).toString(8)}); clone into a directory others can enter to run the permission tests`;
+    if (dir === path.dirname(dir)) return undefined;
+  }
+}
+
 /** The argv that runs `node <file> ...args`, through setpriv when an unprivileged run is asked for as root. */
 export function nodeCommand(file: string, args: readonly string[], unprivileged = false): [string, string[]] {
   if (unprivileged && IS_ROOT) {
