@@ -43,6 +43,12 @@ export interface FleetServiceOptions {
   readonly rateLimits?: FleetRateLimitOptions;
   /** The most connections open at once; default DEFAULT_FLEET_SERVER_LIMITS.maxConnections. */
   readonly maxConnections?: number;
+  /**
+   * Milliseconds a client has for its request headers and for its whole
+   * request before the connection is answered 408 and closed (slow clients
+   * cannot hold connections); defaults in DEFAULT_FLEET_SERVER_LIMITS.
+   */
+  readonly timeouts?: { readonly headersMs?: number; readonly requestMs?: number };
   /** A `postgres://` URL or `sqlite:PATH`; default `$BIOSEAL_HOME/fleet.db`. Ignored when `store` is given. */
   readonly database?: string;
   /** A store to use (the caller closes it); default: open `database`. */
@@ -67,6 +73,20 @@ export interface FleetService {
   readonly operatorTokenFile: string | null;
   /** Stops accepting, closes connections, frees SEAL and (when it opened it) the store. */
   close(): Promise<void>;
+}
+
+/**
+ * The headers and request timeouts, defaults filled in.
+ * @throws UsageError unless both are whole milliseconds from 10 to 1 hour and the headers' is at most the request's.
+ */
+function serverTimeouts(given: FleetServiceOptions['timeouts'] = {}): { headersMs: number; requestMs: number } {
+  const headersMs = given.headersMs ?? Math.min(DEFAULT_FLEET_SERVER_LIMITS.headersTimeoutMs, given.requestMs ?? Infinity);
+  const requestMs = given.requestMs ?? Math.max(DEFAULT_FLEET_SERVER_LIMITS.requestTimeoutMs, headersMs);
+  for (const [what, ms] of [['headers', headersMs], ['request', requestMs]] as const) {
+    if (!(Number.isSafeInteger(ms) && ms >= 10 && ms <= 3_600_000)) throw new UsageError(`the ${what} timeout must be a whole number of milliseconds from 10 to 3600000`);
+  }
+  if (headersMs > requestMs) throw new UsageError('the headers timeout must not be longer than the request timeout');
+  return { headersMs, requestMs };
 }
 
 /**
@@ -100,6 +120,7 @@ export async function startFleetService(options: FleetServiceOptions): Promise<F
   checkHost(host, options.tls !== undefined);
   const maxConnections = options.maxConnections ?? DEFAULT_FLEET_SERVER_LIMITS.maxConnections;
   if (!(Number.isSafeInteger(maxConnections) && maxConnections >= 1)) throw new UsageError('the most connections at once must be a whole number of at least 1');
+  const timeouts = serverTimeouts(options.timeouts);
   const now = options.now ?? Date.now;
   const credentials: TlsCredentials | undefined = options.tls && loadTlsCredentials(options.tls, now());
   const limits = new FleetRateLimits(options.rateLimits, now);
@@ -141,9 +162,10 @@ export async function startFleetService(options: FleetServiceOptions): Promise<F
       }
     })();
   };
-  const server: Server = credentials ? createHttpsServer(serverTlsOptions(credentials), handle) : createHttpServer(handle);
-  server.headersTimeout = DEFAULT_FLEET_SERVER_LIMITS.headersTimeoutMs;
-  server.requestTimeout = DEFAULT_FLEET_SERVER_LIMITS.requestTimeoutMs;
+  // Node looks for expired requests every connectionsCheckingInterval (30 s by
+  // default, longer than the headers timeout): a quarter of the shorter timeout.
+  const httpOptions = { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: Math.max(10, Math.floor(timeouts.headersMs / 4)) };
+  const server: Server = credentials ? createHttpsServer({ ...serverTlsOptions(credentials), ...httpOptions }, handle) : createHttpServer(httpOptions, handle);
   server.maxConnections = maxConnections;
   const port = options.port ?? DEFAULT_FLEET_PORT;
   try {

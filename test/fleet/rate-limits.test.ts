@@ -187,7 +187,7 @@ describe('the service enforces the limits', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function serve(rateLimits: FleetRateLimitOptions, now: () => number, more: { tls?: boolean; maxConnections?: number } = {}): Promise<{ service: FleetService; store: SqliteFleetStore }> {
+  async function serve(rateLimits: FleetRateLimitOptions, now: () => number, more: { tls?: boolean; maxConnections?: number; timeouts?: { headersMs?: number; requestMs?: number } } = {}): Promise<{ service: FleetService; store: SqliteFleetStore }> {
     const home = mkdtempSync(path.join(dir, 'home-'));
     const store = await SqliteFleetStore.open({ home });
     const service = await startFleetService({
@@ -200,6 +200,7 @@ describe('the service enforces the limits', () => {
       onInternalError: (e) => console.error(e),
       ...(more.tls ? { host: '127.0.0.1', tls } : {}),
       ...(more.maxConnections === undefined ? {} : { maxConnections: more.maxConnections }),
+      ...(more.timeouts && { timeouts: more.timeouts }),
     });
     return { service, store };
   }
@@ -436,6 +437,35 @@ describe('the service enforces the limits', () => {
       for (const s of sockets) s.destroy();
       await Promise.all(sockets.map((s) => once(s, 'close')));
       await assert.rejects(startFleetService({ home: dir, port: 0, store, operatorToken: TOKEN, maxConnections: 0 }), { code: 'E_USAGE' });
+    } finally {
+      await service.close();
+      await store.close();
+    }
+  });
+
+  test('a client that is slow with its headers or its body is answered 408 and closed; others are still served', async () => {
+    const { service, store } = await serve({}, Date.now, { timeouts: { headersMs: 200, requestMs: 600 } });
+    /** What the server wrote before it closed the connection (no deadline: the test runner's own timeout bounds it). */
+    const closedWith = async (...writes: string[]) => {
+      const socket = netConnect(service.port, '127.0.0.1');
+      await once(socket, 'connect');
+      let received = '';
+      socket.on('data', (c) => (received += c));
+      socket.on('error', () => undefined);
+      for (const w of writes) socket.write(w);
+      await once(socket, 'close');
+      return received;
+    };
+    try {
+      // Headers never finished.
+      assert.match(await closedWith('POST /v1/verify HTTP/1.1\r\nHost: 127.0.0.1\r\n'), /^HTTP\/1\.1 408 /);
+      // Headers in time from the operator, a body promised but never sent in full.
+      assert.match(await closedWith(`POST /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: 100\r\n\r\n{"a":`), /^HTTP\/1\.1 408 /);
+      const health = await fetch(`${service.url}/v1/health`);
+      assert.equal(health.status, 200);
+      for (const timeouts of [{ headersMs: 5 }, { requestMs: 1.5 }, { headersMs: 2000, requestMs: 1000 }, { requestMs: 4_000_000 }]) {
+        await assert.rejects(startFleetService({ home: dir, port: 0, store, operatorToken: TOKEN, timeouts }), { code: 'E_USAGE' }, JSON.stringify(timeouts));
+      }
     } finally {
       await service.close();
       await store.close();
