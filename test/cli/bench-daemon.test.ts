@@ -10,7 +10,7 @@ import { runCli, assertOk, assertError, makeWorkspace } from '../helpers/cli.js'
 test('bioseal bench daemon --duration 2 --json: per-call, load and lock figures with their goals', async () => {
   const ws = makeWorkspace();
   try {
-    const r = await runCli(['bench', 'daemon', '--duration', '2', '--rounds', '600', '--dir', ws.dir, '--json'], { home: ws.home });
+    const r = await runCli(['bench', 'daemon', '--duration', '2', '--rounds', '600', '--dir', ws.dir, '--json'], { home: ws.home, timeoutMs: 300_000 });
     assertOk(r, 'bench daemon');
     const d = r.json.daemon;
     assert.deepEqual(r.json.sections, ['daemon']);

@@ -136,7 +136,8 @@ export function collect(child: ChildProcess, options: { stdin?: string; timeoutM
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    // Generous: the kill is for a hung child, not a slow one (many CLI processes start at once on a loaded 2-core machine).
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 180_000);
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);

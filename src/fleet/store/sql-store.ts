@@ -146,7 +146,6 @@ export class SqlFleetStore implements FleetStore {
     const version = checkInteger(model.version, 'model version', 1);
     const manifest = checkBytes(model.manifest, 'manifest');
     if (typeof model.digest !== 'string' || !SHA256_HEX.test(model.digest)) throw new UsageError('model digest must be 64 lower-case hex digits');
-    const record: PublishedModelRecord = { name, version, manifest, digest: model.digest, publishedAt: this.clock() };
     return this.transaction(async (tx) => {
       const self = tx as SqlFleetStore;
       // Serialises publishers of one name, so two releases cannot both pass the version check.
@@ -156,6 +155,8 @@ export class SqlFleetStore implements FleetStore {
       if (latest !== undefined && latest.version > version) {
         throw new RollbackError(`model "${name}" is already published at version ${latest.version}; refusing version ${version}`);
       }
+      // Read under the lock, and never before the release it follows: publication times are in version order.
+      const record: PublishedModelRecord = { name, version, manifest, digest: model.digest, publishedAt: Math.max(this.clock(), latest?.publishedAt ?? 0) };
       await self.write(
         'INSERT INTO models (name, version, manifest, digest, published_at) VALUES ($1, $2, $3, $4, $5)',
         [name, version, manifest, record.digest, record.publishedAt],
