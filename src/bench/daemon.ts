@@ -85,6 +85,13 @@ export interface OverheadEstimate {
   readonly ci: { readonly low: number; readonly high: number };
   /** Throughput lost, percent: 1 - baseline time / path time. */
   readonly throughputLossPercent: number;
+  /**
+   * How much slower over the whole run, percent: total path time over total
+   * baseline time, minus 1. Unlike the median, it counts the rare slow call
+   * (a policy evaluation, a collection) as a run of back-to-back calls
+   * would; it also counts whatever else the machine did, so it is noisier.
+   */
+  readonly totalSlowerPercent: number;
 }
 
 /** Responses of a load run, split by status: 2xx, 423, anything else. */
@@ -146,7 +153,15 @@ export type PerCall = {
    * blocking its event loop for `medianMs`: `sharePercent` of throughput.
    */
   readonly auditAppend: { readonly medianMs: number; readonly everyMs: number; readonly sharePercent: number };
-  /** checks.throughputLossPercent + auditAppend.sharePercent: the goal's figure. */
+  /**
+   * The Cedar evaluations the gated calls made (a standing decision ends
+   * where trust or a factor's age crosses a cut of the policy, and after
+   * a minute): how many, their mean time, and their time as a share of the json
+   * calls' time (the median comparison leaves rare slow calls out, so they
+   * are counted here).
+   */
+  readonly policyEvaluations: { readonly count: number; readonly calls: number; readonly meanMs: number; readonly sharePercent: number };
+  /** checks.throughputLossPercent + auditAppend.sharePercent + policyEvaluations.sharePercent: the goal's figure. */
   readonly totalThroughputLossPercent: number;
   /** gated against direct: the checks plus turning JSON into tensors and back. */
   readonly gatedVsDirect: OverheadEstimate;
@@ -186,6 +201,8 @@ export interface DaemonBench {
   };
 }
 
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
 /**
  * The overhead of `path` over `baseline` from per-round call times
  * (paired: round i of one with round i of the other).
@@ -206,6 +223,7 @@ export function overheadEstimate(baseline: readonly number[], pathTimes: readonl
     slowerPercent: pct(ratio),
     ci: { low: pct(medians[Math.floor(0.025 * (replicates - 1))]!), high: pct(medians[Math.ceil(0.975 * (replicates - 1))]!) },
     throughputLossPercent: round(100 * (1 - 1 / ratio), 3),
+    totalSlowerPercent: pct(sum(pathTimes) / sum(baseline)),
   };
 }
 
@@ -400,6 +418,21 @@ async function measurePerCall(daemon: Daemon, plain: InferenceSession, agent: ht
   };
   const ms: Record<Arm, number[]> = { direct: [], json: [], again: [], gated: [], http: [] };
   const flushMs: number[] = [];
+  // Cedar evaluations made by the gated calls, timed where they happen.
+  const policy = session.gate.policy;
+  const authorize = policy.authorize;
+  const evaluations = { count: 0, ms: 0, counting: false };
+  policy.authorize = (request) => {
+    const t = performance.now();
+    try {
+      return authorize.call(policy, request);
+    } finally {
+      if (evaluations.counting) {
+        evaluations.count++;
+        evaluations.ms += performance.now() - t;
+      }
+    }
+  };
   const rnd = seededRandom(5);
   let flushed = performance.now();
   for (let r = -WARMUP_ROUNDS; r < rounds; r++) {
@@ -420,11 +453,14 @@ async function measurePerCall(daemon: Daemon, plain: InferenceSession, agent: ht
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
     for (const arm of order) {
+      evaluations.counting = r >= 0 && arm === 'gated';
       const t = performance.now();
       await calls[arm]();
       if (r >= 0) ms[arm].push(performance.now() - t);
+      evaluations.counting = false;
     }
   }
+  policy.authorize = authorize;
   // The checks alone, many times: what the gated path adds, without the noise of inference.
   const alone = 20_000;
   const t0 = performance.now();
@@ -436,6 +472,7 @@ async function measurePerCall(daemon: Daemon, plain: InferenceSession, agent: ht
   const checksEstimate = overheadEstimate(ms.json, ms.gated);
   const flushMedian = flushMs.length ? median(flushMs) : 0;
   const auditShare = (100 * flushMedian) / audit.flushMs;
+  const policyShare = (100 * evaluations.ms) / rounds / jsonMs;
   const fixedCostUs = Math.max(0, 1000 * jsonMs * (checksEstimate.slowerPercent / 100));
   return {
     rounds,
@@ -443,7 +480,8 @@ async function measurePerCall(daemon: Daemon, plain: InferenceSession, agent: ht
     checks: checksEstimate,
     noiseFloor: overheadEstimate(ms.json, ms.again),
     auditAppend: { medianMs: round(flushMedian, 4), everyMs: audit.flushMs, sharePercent: round(auditShare, 3) },
-    totalThroughputLossPercent: round(checksEstimate.throughputLossPercent + auditShare, 3),
+    policyEvaluations: { count: evaluations.count, calls: rounds, meanMs: round(evaluations.count ? evaluations.ms / evaluations.count : 0, 4), sharePercent: round(policyShare, 3) },
+    totalThroughputLossPercent: round(checksEstimate.throughputLossPercent + auditShare + policyShare, 3),
     gatedVsDirect: overheadEstimate(ms.direct, ms.gated),
     httpVsDirect: overheadEstimate(ms.direct, ms.http),
     checksAloneUs: round(checksAloneUs, 2),

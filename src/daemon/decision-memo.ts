@@ -9,7 +9,7 @@
  * decided, so it never answers otherwise than the policy would; anything
  * else goes to the policy (and its own cache).
  */
-import type { PolicyDecision, PolicyResource } from '../policy/cedar/index.js';
+import type { DecisionBreakpoints, PolicyDecision, PolicyResource } from '../policy/cedar/index.js';
 import type { PolicyAction } from '../policy/cedar/vocabulary.js';
 
 /** What the gate asks the policy, before Cedar's rounding. */
@@ -82,17 +82,38 @@ export class DecisionMemo {
   }
 }
 
+/** The longest a standing decision is kept, even where the policy reads nothing that moves. */
+export const MAX_STANDING_MS = 60_000;
+
 /**
- * Until when (milliseconds, exclusive) the request made at `at` stays the
- * same Cedar request while time passes and no evidence arrives: the same
- * second, every factor's age in the same whole second (rounded up), trust,
- * decaying, in the same per-mille. `belowAt(level)` is when decay takes trust
+ * Until when (milliseconds, exclusive) the decision on the request made at
+ * `at` stays the same while time passes and no evidence arrives, for a
+ * policy set with these `breakpoints` (src/policy/cedar/breakpoints.ts):
+ * trust, decaying, stays at or above the highest cut at or below its
+ * per-mille; each factor's age, in whole seconds rounded up, stays below
+ * the next cut above it; and, if the policy reads the time, the same
+ * second. Where a value may matter at every change (no cuts known) its next
+ * whole number ends the window. `belowAt(level)` is when decay takes trust
  * below `level`; one millisecond is kept as margin against rounding there.
+ * Never more than MAX_STANDING_MS.
  */
-export function sameRequestUntil(at: number, trust: number, seen: Readonly<Record<string, number>>, belowAt: (level: number) => number): number {
-  let until = (second(at) + 1) * 1000;
-  for (const factor in seen) until = Math.min(until, seen[factor]! + 1000 * Math.ceil((at - seen[factor]!) / 1000));
-  const level = perMille(trust) / 1000;
-  if (level > 0) until = Math.min(until, Math.floor(belowAt(level)) - 1);
+export function sameDecisionUntil(at: number, trust: number, seen: Readonly<Record<string, number>>, belowAt: (level: number) => number, breakpoints: DecisionBreakpoints): number {
+  let until = at + MAX_STANDING_MS;
+  if (breakpoints.readsNow) until = Math.min(until, (second(at) + 1) * 1000);
+  for (const factor in seen) {
+    const since = seen[factor]!;
+    const age = Math.ceil((at - since) / 1000);
+    const cuts = breakpoints.factorAge === undefined ? undefined : (breakpoints.factorAge.get(factor) ?? []);
+    const next = cuts === undefined ? age + 1 : cuts.find((c) => c > age);
+    // The age is below `next` while (t - since) <= 1000 (next - 1).
+    if (next !== undefined) until = Math.min(until, since + 1000 * (next - 1));
+  }
+  const now = perMille(trust);
+  let floor: number | undefined = now;
+  if (breakpoints.trust !== undefined) {
+    floor = undefined;
+    for (const c of breakpoints.trust) if (c <= now) floor = c;
+  }
+  if (floor !== undefined && floor > 0) until = Math.min(until, Math.floor(belowAt(floor / 1000)) - 1);
   return until;
 }

@@ -12,7 +12,7 @@ import type { TrustEngine, TrustEvidence, TrustExplanation, TrustState } from '.
 import { PolicyError } from '../errors.js';
 import type { AuditEvent } from '../audit/index.js';
 import type { AuditTrail } from './audit-trail.js';
-import { DecisionMemo, sameRequestUntil, type DecisionInputs } from './decision-memo.js';
+import { DecisionMemo, sameDecisionUntil, type DecisionInputs } from './decision-memo.js';
 
 export type Transport = 'socket' | 'http';
 
@@ -42,8 +42,8 @@ const round = (x: number) => Math.round(x * 1e4) / 1e4;
 /**
  * An allowed inference decision that holds, unchanged, for the same trust
  * state (and the resource object and transport it is kept under) from `from`
- * until `until` (ms, exclusive): within that window Cedar would be asked the
- * very same request.
+ * until `until` (ms, exclusive): within that window Cedar would decide
+ * alike (sameDecisionUntil), though the whole numbers it sees may move.
  */
 interface StandingInference {
   readonly state: TrustState;
@@ -147,7 +147,7 @@ export class Gate {
       const tallyKey = `${subject}\u0000${transport}\u0000${decision.reason}`;
       this.audit.tally(tallyKey, at, event);
       if (state) {
-        const until = sameRequestUntil(at, inputs.trust, state.seen, (level) => this.engine.belowAt(state, level));
+        const until = sameDecisionUntil(at, inputs.trust, state.seen, (level) => this.engine.belowAt(state, level), this.policy.breakpoints);
         const standing = this.#standing.get(resource) ?? {};
         standing[transport] = { state, from: at, until, decision, tallyKey, event };
         this.#standing.set(resource, standing);

@@ -28,6 +28,9 @@ test('bioseal bench daemon --duration 2 --json: per-call, load and lock figures 
       assert.ok(Math.abs(p.modelMsForGoal - p.fixedCostUs / 1000 / 0.005) <= 0.1);
       assert.equal(typeof p.auditAppend.sharePercent, 'number');
       assert.equal(typeof p.totalThroughputLossPercent, 'number');
+      // The policy's evaluations in the gated calls are counted in the goal's figure.
+      assert.ok(Number.isInteger(p.policyEvaluations.count) && p.policyEvaluations.count <= p.policyEvaluations.calls);
+      assert.ok(Math.abs(p.totalThroughputLossPercent - (p.checks.throughputLossPercent + p.auditAppend.sharePercent + p.policyEvaluations.sharePercent)) <= 0.002);
     }
     assert.equal(d.large.perCall.rounds, 150, 'a quarter of the rounds on the large model');
     assert.ok(d.large.model.bytes > 100e6 && d.large.model.hidden === 4096 && d.large.model.layers === 3);

@@ -11,12 +11,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DecisionMemo, type DecisionInputs } from '../../src/daemon/decision-memo.js';
+import { DecisionMemo, MAX_STANDING_MS, type DecisionInputs } from '../../src/daemon/decision-memo.js';
 import { AuditTrail } from '../../src/daemon/audit-trail.js';
 import { DeniedError, Gate } from '../../src/daemon/gate.js';
 import { openAuditLog } from '../../src/audit/index.js';
 import { PolicyAuthorizer } from '../../src/policy/cedar/index.js';
 import { TrustEngine } from '../../src/trust/index.js';
+import { seededRandom } from '../../src/eval/metrics.js';
 import type { PolicyDecision } from '../../src/policy/cedar/index.js';
 
 const model = { type: 'Model', id: 'm', name: 'm', sensitivity: 'internal', labels: ['a'] } as const;
@@ -134,7 +135,7 @@ describe('standing inference decisions', () => {
     }
   };
 
-  test('ends the moment decaying trust leaves the per-mille the policy was asked with', async () => {
+  test('ends the moment decaying trust crosses what the policy asks', async () => {
     const { gate } = await countingGate();
     const t0 = 1_700_000_200_250;
     // Trust just over the policy's 0.5: decay takes it under within a second.
@@ -148,7 +149,7 @@ describe('standing inference decisions', () => {
     assert.ok(sawDenial, 'trust crossed the threshold within the run');
   });
 
-  test("ends the moment a factor's age, in whole seconds, changes", async () => {
+  test("ends the moment a factor's age passes what the policy allows", async () => {
     const file = path.join(dir, 'fresh-face.cedar');
     writeFileSync(file, 'permit (principal, action == Action::"model:infer", resource) when { context.factorAge has face && context.factorAge.face <= 2 };\n');
     const { gate, asked } = await countingGate(file);
@@ -159,6 +160,52 @@ describe('standing inference decisions', () => {
       assert.equal(allowed(() => gate.require('model:infer', model, 'socket', now, state)), expected, `at +${now - t0} ms`);
     }
     assert.ok(asked.n < 429 / 4, `the policy was asked ${asked.n} times for 429 calls`);
+  });
+
+  test('agrees with Cedar asked afresh at every call, for policies that read trust, ages and the time in every way', async () => {
+    const conditions = [
+      'context.trust >= 500 && context.factorAge has face && context.factorAge.face <= 2',
+      '700 < context.trust || (context.factorAge has keyfile && context.factorAge.keyfile == 3)',
+      'context.trust + 0 >= 600',
+      'context.now < datetime("2023-11-14T22:13:25Z") && context.trust > 100',
+      'context.factorAge has face && context.factorAge.face * 2 <= 6',
+    ];
+    const t0 = 1_700_000_000_000; // 2023-11-14T22:13:20Z
+    const rnd = seededRandom(7);
+    const principal = { id: os.userInfo().username, uid: process.getuid?.() };
+    for (const [i, condition] of conditions.entries()) {
+      const file = path.join(dir, `grid-${i}.cedar`);
+      writeFileSync(file, `permit (principal, action == Action::"model:infer", resource) when { ${condition} };\nforbid (principal, action == Action::"model:infer", resource) when { context.factorAge has keyfile && 1 > context.factorAge.keyfile };\n`);
+      const { gate, asked } = await countingGate(file);
+      const reference = await PolicyAuthorizer.load(file, { cacheSize: 0 });
+      let calls = 0;
+      let changes = 0;
+      for (let s = 0; s < 4; s++) {
+        // Trust just over a cut (decay takes it under within seconds), a face and a key file about to age past one.
+        const at = t0 + Math.floor(rnd() * 2000);
+        const state = { trust: [0.5006, 0.6004, 0.7003, 0.1002][s]!, at, seen: { face: at - Math.floor(rnd() * 2000), keyfile: at - Math.floor(rnd() * 2500) } };
+        let previous: boolean | undefined;
+        for (let now = at; now < at + 6000; now += 1 + Math.floor(rnd() * 13)) {
+          const expected = reference.authorize({ principal, action: 'model:infer', resource: model, trust: gate.engine.trustAt(state, now), factorAge: gate.engine.factorAges(state, now), client: { transport: 'socket', uid: principal.uid }, now }).allowed;
+          assert.equal(allowed(() => gate.require('model:infer', model, 'socket', now, state)), expected, `${condition}: state ${s} at +${now - at} ms`);
+          if (previous !== undefined && previous !== expected) changes++;
+          previous = expected;
+          calls++;
+        }
+      }
+      assert.ok(changes > 0, `${condition}: the decision changed within the grid`);
+      assert.ok(asked.n < calls, `${condition}: the policy was asked ${asked.n} times for ${calls} calls`);
+    }
+  });
+
+  test('with the shipped policy, a steady session is asked again only when trust crosses a cut, or after MAX_STANDING_MS', async () => {
+    const { gate, asked } = await countingGate();
+    const t0 = 1_700_000_500_000;
+    // Trust 0.85 decays past the 0.8 cut after about 52 s; a minute of calls, 100 a second, all allowed (0.5 is needed).
+    const state = { trust: 0.85, at: t0, seen: { face: t0, keyfile: t0 } };
+    for (let now = t0; now < t0 + 60_000; now += 10) gate.require('model:infer', model, 'socket', now, state);
+    // Every whole second, every per-mille of trust and every second of each factor's age would be 260 questions.
+    assert.ok(asked.n <= 60_000 / MAX_STANDING_MS + 2, `the policy was asked ${asked.n} times`);
   });
 
   test('holds for each model and transport at once, and never across a new trust state or a lock', async () => {

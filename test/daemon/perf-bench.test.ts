@@ -14,6 +14,15 @@ describe('overheadEstimate', () => {
     assert.equal(o.slowerPercent, 1);
     assert.deepEqual(o.ci, { low: 1, high: 1 });
     assert.equal(o.throughputLossPercent, Math.round(100 * (1 - 1 / 1.01) * 1000) / 1000);
+    assert.equal(o.totalSlowerPercent, 1);
+  });
+
+  test('a rare slow call leaves the median alone and shows in the total', () => {
+    const base = Array.from({ length: 100 }, () => 1);
+    const path = base.map((b, i) => (i === 0 ? b + 10 : b));
+    const o = overheadEstimate(base, path);
+    assert.equal(o.slowerPercent, 0);
+    assert.equal(o.totalSlowerPercent, 10);
   });
 
   test('paired by round: a drift shared by both paths cancels; the interval holds the estimate', () => {

@@ -10,6 +10,7 @@
  * hit a bounded cache. A failed evaluation denies (fail closed).
  */
 import { PolicyError } from '../../errors.js';
+import { decisionBreakpoints, type DecisionBreakpoints } from './breakpoints.js';
 import { cedar } from './cedar.js';
 import { loadPolicyFile, type CedarPolicySet } from './policy-set.js';
 import { cedarRequestOf, checkRequest, requestKey, type AuthorizationRequest, type CedarRequest } from './request.js';
@@ -47,6 +48,8 @@ let nextSetId = 0;
  */
 export class PolicyAuthorizer {
   readonly policySet: CedarPolicySet;
+  /** Where the set's decisions can change as trust decays and factors age (breakpoints.ts). */
+  readonly breakpoints: DecisionBreakpoints;
   private readonly cedarSetId: string;
   private readonly cacheSize: number;
   private readonly cache = new Map<string, PolicyDecision>();
@@ -61,6 +64,7 @@ export class PolicyAuthorizer {
     const staticPolicies = Object.fromEntries(policySet.policies.map((p) => [p.id, p.text]));
     const answer = cedar.preparsePolicySet(this.cedarSetId, { staticPolicies });
     if (answer.type === 'failure') throw new PolicyError(`${policySet.source}: ${answer.errors.map((e) => e.message).join('; ')}`);
+    this.breakpoints = decisionBreakpoints(policySet.policies);
   }
 
   /**

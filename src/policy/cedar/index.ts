@@ -1,5 +1,7 @@
 export { PolicyAuthorizer } from './authorizer.js';
 export type { PolicyDecision, PolicyAuthorizerOptions } from './authorizer.js';
+export { decisionBreakpoints, EVERY_CHANGE_MATTERS } from './breakpoints.js';
+export type { DecisionBreakpoints } from './breakpoints.js';
 export { parsePolicySet, loadPolicyFile, policySchema, POLICY_FILE_LIMITS } from './policy-set.js';
 export type { CedarPolicySet, LoadedPolicy } from './policy-set.js';
 export { readStepUpAnnotations } from './annotations.js';
