@@ -418,21 +418,9 @@ async function measurePerCall(daemon: Daemon, plain: InferenceSession, agent: ht
   };
   const ms: Record<Arm, number[]> = { direct: [], json: [], again: [], gated: [], http: [] };
   const flushMs: number[] = [];
-  // Cedar evaluations made by the gated calls, timed where they happen.
-  const policy = session.gate.policy;
-  const authorize = policy.authorize;
-  const evaluations = { count: 0, ms: 0, counting: false };
-  policy.authorize = (request) => {
-    const t = performance.now();
-    try {
-      return authorize.call(policy, request);
-    } finally {
-      if (evaluations.counting) {
-        evaluations.count++;
-        evaluations.ms += performance.now() - t;
-      }
-    }
-  };
+  // Cedar evaluations made by the gated calls (the policy counts and times its own).
+  const policy = session.gate.policy.evaluations;
+  const evaluations = { count: 0, ms: 0 };
   const rnd = seededRandom(5);
   let flushed = performance.now();
   for (let r = -WARMUP_ROUNDS; r < rounds; r++) {
@@ -453,14 +441,16 @@ async function measurePerCall(daemon: Daemon, plain: InferenceSession, agent: ht
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
     for (const arm of order) {
-      evaluations.counting = r >= 0 && arm === 'gated';
+      const before = { count: policy.count, ms: policy.ms };
       const t = performance.now();
       await calls[arm]();
       if (r >= 0) ms[arm].push(performance.now() - t);
-      evaluations.counting = false;
+      if (r >= 0 && arm === 'gated') {
+        evaluations.count += policy.count - before.count;
+        evaluations.ms += policy.ms - before.ms;
+      }
     }
   }
-  policy.authorize = authorize;
   // The checks alone, many times: what the gated path adds, without the noise of inference.
   const alone = 20_000;
   const t0 = performance.now();

@@ -53,6 +53,10 @@ export class PolicyAuthorizer {
   private readonly cedarSetId: string;
   private readonly cacheSize: number;
   private readonly cache = new Map<string, PolicyDecision>();
+  /** Each policy's place in the set: Cedar names determining policies in no fixed order. */
+  private readonly order: ReadonlyMap<string, number>;
+  /** Decisions Cedar was asked for (cache misses), and the time they took: for benchmarks and diagnostics. */
+  readonly evaluations = { count: 0, ms: 0 };
 
   /**
    * @throws {PolicyError} when Cedar refuses the set
@@ -65,6 +69,7 @@ export class PolicyAuthorizer {
     const answer = cedar.preparsePolicySet(this.cedarSetId, { staticPolicies });
     if (answer.type === 'failure') throw new PolicyError(`${policySet.source}: ${answer.errors.map((e) => e.message).join('; ')}`);
     this.breakpoints = decisionBreakpoints(policySet.policies);
+    this.order = new Map(policySet.policies.map((p, i) => [p.id, i]));
   }
 
   /**
@@ -96,10 +101,24 @@ export class PolicyAuthorizer {
     const answer = cedar.statefulIsAuthorized({ ...call, preparsedPolicySetId: this.cedarSetId });
     if (answer.type === 'failure') return { decision: 'deny', reason: [], errors: answer.errors.map((e) => ({ policyId: '', message: e.message })) };
     const d = answer.response.diagnostics;
-    return { decision: answer.response.decision, reason: d.reason, errors: d.errors.map((e) => ({ policyId: e.policyId, message: e.error.message })) };
+    // In the set's order, so that one decision always reads the same (audit reasons, tallies).
+    const place = (id: string) => this.order.get(id) ?? Number.MAX_SAFE_INTEGER;
+    const reason = [...d.reason].sort((a, b) => place(a) - place(b) || (a < b ? -1 : a > b ? 1 : 0));
+    const errors = d.errors.map((e) => ({ policyId: e.policyId, message: e.error.message })).sort((a, b) => place(a.policyId) - place(b.policyId));
+    return { decision: answer.response.decision, reason, errors };
   }
 
   private decide(call: CedarRequest): PolicyDecision {
+    const started = performance.now();
+    try {
+      return this.decideNow(call);
+    } finally {
+      this.evaluations.count++;
+      this.evaluations.ms += performance.now() - started;
+    }
+  }
+
+  private decideNow(call: CedarRequest): PolicyDecision {
     const r = this.evaluate(call);
     const action = call.action.id;
     if (r.decision === 'allow') {

@@ -240,6 +240,20 @@ describe('user policy files', () => {
     assert.equal(p.authorize(request({ trust: 1, client: { transport: 'http' } })).decision, 'deny');
   });
 
+  test('the determining policies are named in the file\'s order every time (Cedar gives them in any order)', async () => {
+    const ids = ['zeta', 'alpha', 'mid', 'beta'];
+    const file = write('many.cedar', ids.map((id) => `@id("${id}") permit(principal, action == Action::"model:infer", resource);`).join('\n'));
+    const p = await PolicyAuthorizer.load(file, { cacheSize: 0 });
+    const reasons = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const d = p.authorize(request());
+      assert.deepEqual(d.policies, ids);
+      reasons.add(d.reason);
+    }
+    assert.equal(reasons.size, 1, 'one decision, one wording');
+    assert.equal(p.evaluations.count, 40, 'each uncached decision is counted');
+  });
+
   test('a syntax error raises PolicyError with Cedar\'s message and the line', async () => {
     const file = write('syntax.cedar', '// mine\npermit(principal, action == Action::"model:infer", resource\n');
     await assert.rejects(loadPolicyFile(file), policyError(/syntax\.cedar: line 2, column 60: failed to parse policies from string: unexpected end of input \(expected .*`\)`/));
