@@ -38,6 +38,7 @@ import type { Transport } from './gate.js';
 import { evidenceFromRequest, enrolKeystrokeFromRequest, keystrokeModelFrom, type EvidenceContext } from './evidence.js';
 import { forgetProfile, openSealedTyping, rememberProfile, rememberRefusal, removeSealedTyping } from './keystroke-profiles.js';
 import { bearerToken, readJson, sendJson } from './http.js';
+import type { JsonTensors } from '../onnx/session.js';
 import { LockedError, MethodNotAllowedError, NotFoundError } from './errors.js';
 import type { DaemonSession } from './session.js';
 import type { PageChallenges } from './challenges.js';
@@ -147,7 +148,14 @@ const infer: Handler = async (ctx, req, res, [name]) => {
   if (body.inputs === undefined) throw new UsageError('"inputs" is required: {"NAME": {"type", "dims", "data"}}');
   ctx.session.assertStill(epoch);
   ctx.session.gate.require('model:infer', ctx.session.models.resource(name!), ctx.transport, Date.now());
-  const outputs = await ctx.session.models.infer(name!, body.inputs);
+  let outputs: JsonTensors;
+  try {
+    outputs = await ctx.session.models.infer(name!, body.inputs);
+  } catch (error) {
+    // A lock that released the model while it ran is the answer, not the run's failure.
+    ctx.session.assertStill(epoch);
+    throw error;
+  }
   // Computed across a lock? Then it is not sent.
   ctx.session.assertStill(epoch);
   sendJson(res, 200, { outputs });

@@ -162,6 +162,25 @@ describe('bioseal daemon', () => {
     assert.equal(r.body.error.code, 'E_LOCKED');
   });
 
+  test('a lock that lands while the model runs answers 423, not the run cut short', async () => {
+    const { body } = await load('mid-run');
+    const models = daemon.session.models;
+    const infer = models.infer;
+    // The lock comes in while the inference session is running (and releases it).
+    models.infer = (name, inputs) => {
+      const running = infer.call(models, name, inputs);
+      void daemon.session.lock('command', 'test: lock during inference');
+      return running;
+    };
+    try {
+      const r = await request(daemon, 'POST', '/v1/models/mid-run/infer', { body: { inputs: INPUT }, token: body.token });
+      assert.equal(r.status, 423, JSON.stringify(r.body));
+      assert.equal(r.body.error.code, 'E_LOCKED');
+    } finally {
+      models.infer = infer;
+    }
+  });
+
   test('one daemon per state directory; after it stops, the state can be served again', async () => {
     await assert.rejects(startDaemon({ home, port: 0 }), (e: Error & { code?: string }) => e.code === 'E_EXISTS' && /another bioseal daemon/.test(e.message));
     await daemon.close();
