@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { assertError, assertOk, makeWorkspace, runCli, spawnCli } from '../helpers/cli.js';
+import { assertError, assertOk, makeWorkspace, readStartedJson, runCli, spawnCli } from '../helpers/cli.js';
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 const ws = makeWorkspace('bioseal-fleet-cli-');
@@ -25,14 +25,8 @@ after(() => {
 async function serveOnce(args: string[], expectedBackend: string): Promise<void> {
   const child = spawnCli(['fleet', 'serve', '--port', '0', '--json', ...args], { home: ws.home });
   try {
-    let stdout = '';
-    child.stdout!.setEncoding('utf8');
     // --json prints one (indented) JSON object once the service listens.
-    while (!stdout.endsWith('}\n')) {
-      const [chunk] = (await once(child.stdout!, 'data')) as [string];
-      stdout += chunk;
-    }
-    const started = JSON.parse(stdout);
+    const started = await readStartedJson(child);
     assert.match(started.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(started.backend, expectedBackend);
     assert.equal(started.operator_token_file, path.join(ws.home, 'fleet-operator.token'));

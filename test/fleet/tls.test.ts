@@ -18,7 +18,7 @@ import { after, before, describe, test } from 'node:test';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { HeContext, HeKeyHolder, innerProduct, unitVector } from '../../src/he/index.js';
 import { FleetClient, isLoopbackAddress, loadTlsCredentials, SqliteFleetStore, startFleetService, type FleetService } from '../../src/fleet/index.js';
-import { assertError, runCli, spawnCli } from '../helpers/cli.js';
+import { assertError, readStartedJson, runCli, spawnCli } from '../helpers/cli.js';
 
 const TOKEN = 't'.repeat(43);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'bioseal-fleet-tls-'));
@@ -194,13 +194,7 @@ describe('bioseal fleet serve with TLS', () => {
   test('the certificate and key from BIOSEAL_FLEET_TLS_CERT/KEY: it serves https:// on 127.0.0.1', async () => {
     const child = spawnCli(['fleet', 'serve', '--host', '127.0.0.1', '--port', '0', '--json'], { home, env: { BIOSEAL_FLEET_TLS_CERT: TLS.certFile, BIOSEAL_FLEET_TLS_KEY: TLS.keyFile } });
     try {
-      let stdout = '';
-      child.stdout!.setEncoding('utf8');
-      while (!stdout.endsWith('}\n')) {
-        const [chunk] = (await once(child.stdout!, 'data')) as [string];
-        stdout += chunk;
-      }
-      const started = JSON.parse(stdout);
+      const started = await readStartedJson(child);
       assert.match(started.url, /^https:\/\/127\.0\.0\.1:\d+$/);
       assert.equal(started.tls, true);
       const client = new FleetClient({ url: started.url, ca: ca(), deviceId: 'd', secretKey: ed25519.utils.randomSecretKey() });

@@ -4,6 +4,7 @@
  * temporary working directories.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -117,6 +118,20 @@ export function nodeCommand(file: string, args: readonly string[], unprivileged 
 export function spawnCli(args: readonly string[], options: CliOptions = {}): ChildProcess {
   const [cmd, argv] = nodeCommand(BIN, args, options.unprivileged);
   return spawn(cmd, argv, { cwd: options.cwd, env: childEnv(options), stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/**
+ * The JSON object a long-running command (`serve --json`) prints once it is
+ * ready, read from its stdout as it arrives. Rejects if the child exits first.
+ */
+export async function readStartedJson(child: ChildProcess): Promise<any> {
+  let stdout = '';
+  child.stdout!.setEncoding('utf8');
+  while (!stdout.endsWith('}\n')) {
+    const [chunk] = (await Promise.race([once(child.stdout!, 'data'), once(child, 'exit').then(([code]) => Promise.reject(new Error(`exited with ${code} before printing its start line: ${stdout}`)))])) as [string];
+    stdout += chunk;
+  }
+  return JSON.parse(stdout);
 }
 
 function parseJson(text: string): any {

@@ -49,6 +49,8 @@ function attrAccess(x: unknown): [unknown, string] | undefined {
   const { left, attr } = x['.'];
   return typeof attr === 'string' ? [left, attr] : undefined;
 }
+/** Whether `parent` is `child has x`: a presence test, fixed for a trust state. */
+const isPresenceTest = (parent: unknown, child: unknown) => isObject(parent) && isObject(parent['has']) && parent['has']['left'] === child;
 const integerLiteral = (x: unknown): number | undefined => (isObject(x) && Number.isSafeInteger(x['Value']) ? (x['Value'] as number) : undefined);
 
 /**
@@ -119,7 +121,7 @@ export function decisionBreakpoints(policies: readonly { readonly id: string; re
   /** Looks at one reading of `context` (node) given its chain of parents (nearest last). */
   const readContext = (node: unknown, parents: readonly unknown[]) => {
     const p1 = parents.at(-1);
-    if (isObject(p1) && isObject(p1['has']) && p1['has']['left'] === node) return; // `context has x`: presence, fixed for a state
+    if (isPresenceTest(p1, node)) return; // `context has x`
     const access = attrAccess(p1);
     if (!access || access[0] !== node) return everyChange(); // context used whole
     const [, attr] = access;
@@ -130,7 +132,7 @@ export function decisionBreakpoints(policies: readonly { readonly id: string; re
       if (cuts === undefined) trust = undefined;
       else for (const c of cuts) trust?.add(c);
     } else if (attr === 'factorAge') {
-      if (isObject(p2) && isObject(p2['has']) && p2['has']['left'] === p1) return; // `context.factorAge has f`
+      if (isPresenceTest(p2, p1)) return; // `context.factorAge has f`
       const inner = attrAccess(p2);
       if (!inner || inner[0] !== p1) {
         factorAge = undefined; // the record used whole
