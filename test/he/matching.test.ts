@@ -22,6 +22,7 @@ import {
   type EvaluationKeys,
 } from '../../src/he/index.js';
 import { FormatError } from '../../src/errors.js';
+import { wasmMemoryBytes } from '../helpers/wasm-memory.js';
 
 const TOLERANCE = 1e-4;
 
@@ -278,10 +279,10 @@ test('SEAL memory stays bounded over many match cycles (every object freed)', ()
   const template = device.encryptMatchVector(randomUnit(512, next));
   const cycle = () => device.decryptMatchScore(serviceMatch(probe, template));
   for (let i = 0; i < 30; i++) cycle();
-  const before = process.memoryUsage().rss;
-  // Each cycle loads two ciphertexts (256 KiB each in SEAL) and makes a result:
-  // a leak of any one of them over 150 cycles would add more than 19 MB.
+  const before = wasmMemoryBytes();
+  // Each cycle loads two ciphertexts into SEAL's memory and makes a result: a
+  // leak of any one of them over 150 cycles would grow it by 150 times its size.
   for (let i = 0; i < 150; i++) cycle();
-  const grown = process.memoryUsage().rss - before;
-  assert.ok(grown < 8 * 1024 * 1024, `RSS grew by ${(grown / 1e6).toFixed(1)} MB`);
+  const grown = wasmMemoryBytes() - before;
+  assert.ok(grown < 20 * probe.length, `SEAL's memory grew by ${(grown / 1e6).toFixed(1)} MB`);
 });
