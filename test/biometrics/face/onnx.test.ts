@@ -136,6 +136,18 @@ describe('FaceRes converted to ONNX', () => {
     }
   });
 
+  test("per-channel PReLU is written without onnxruntime's PRelu, which leaves its blocked layout", async () => {
+    const root = path.join(packageRoot('@vladmandic/human'), 'models');
+    for (const [name, side] of [['facemesh', 192], ['iris', 64]] as const) {
+      const json = JSON.parse(await readFile(path.join(root, `${name}.json`), 'utf8')) as TfjsGraphJson;
+      const bin = await readFile(path.join(root, `${name}.bin`));
+      assert.ok(json.modelTopology.node.some((n) => n.op === 'Prelu'), `${name} has PReLU layers`);
+      const onnx = Buffer.from(convertTfjsGraphToOnnx(json, [bin], 'Identity', [1, side, side, 3]));
+      assert.equal(onnx.includes('PRelu'), false, name);
+      assert.ok(onnx.includes('BatchNormalization'), name);
+    }
+  });
+
   test('an operator outside the supported set is refused, not mistranslated', async () => {
     const root = path.join(packageRoot('@vladmandic/human'), 'models');
     const json = JSON.parse(await readFile(path.join(root, 'faceres.json'), 'utf8')) as TfjsGraphJson;
