@@ -21,12 +21,14 @@
  * constants of Add/Mul become [C,1,1] so they broadcast over NCHW, and a
  * per-channel PReLU becomes a scale, a Relu and an Add (see `prelu` below); a
  * Reshape or an output of an image tensor transposes back to NHWC first, so
- * flattening keeps TF's element order.
+ * flattening keeps TF's element order. A Relu, Minimum and Maximum with
+ * constant bounds become one Clip (onnx-clamps.ts).
  *
  * Protobuf wire encoding per onnx.proto3 (ModelProto, GraphProto, NodeProto,
  * AttributeProto, TensorProto, ValueInfoProto), written by hand below.
  */
 import { ModelError } from '../../errors.js';
+import { foldClamps } from './onnx-clamps.js';
 
 // ---------------------------------------------------------------- protobuf
 
@@ -257,8 +259,11 @@ export function convertTfjsGraphToOnnx(json: TfjsGraphJson, shards: Uint8Array[]
     const n = byName.get(strip(name));
     return n?.op === 'Const' ? weights.get(n.name) : undefined;
   };
+  /** Scalar float constants by name, for {@link foldClamps}. */
+  const scalars = new Map<string, number>();
   const addFloatInit = (name: string, dims: number[], data: Float32Array): string => {
     inits.push({ name, dims, type: 1, raw: float32LE(data) });
+    if (dims.length === 0) scalars.set(name, data[0] as number);
     return name;
   };
   const addInt64Init = (name: string, values: number[]): string => {
@@ -514,6 +519,7 @@ export function convertTfjsGraphToOnnx(json: TfjsGraphJson, shards: Uint8Array[]
     const src = strip(o);
     nodes.push({ op: 'Identity', inputs: [layout.get(src) === 'nchw' ? toNhwc(src) : src], outputs: [names[i] as string] });
   });
+  foldClamps(nodes, scalars, new Set(names));
   // TF node names become ONNX tensor names under a prefix, so none can collide
   // with the graph's own input and output names (blazeface's input node is "input").
   const rename = (t: string): string => (t === GRAPH_INPUT ? 'input' : byName.has(t) ? `tf:${t}` : t);
@@ -524,3 +530,4 @@ export function convertTfjsGraphToOnnx(json: TfjsGraphJson, shards: Uint8Array[]
   const [, h, w, c] = inputShape;
   return modelBytes(nodes, inits, { name: 'input', dims: ['N', h ?? 'H', w ?? 'W', c ?? 3] }, names.map((name) => ({ name })));
 }
+
