@@ -76,7 +76,9 @@ const loadModel: Handler = async (ctx, req, res) => {
   const name = checkModelName(body.name);
   if (typeof body.path !== 'string' || body.path.length === 0 || body.path.length > 4096) throw new UsageError('"path" must be the path of a sealed model');
   const cls = checkModelClass(body.sensitivity, body.labels);
-  const credentials = credentialsFromRequest(body.unlock, ctx.home);
+  // Why a face was refused goes to the audit log, not to the caller.
+  const refusals: { factor: string; reason: string }[] = [];
+  const credentials = { ...credentialsFromRequest(body.unlock, ctx.home), onRefusal: (factor: string, reason: string) => void refusals.push({ factor, reason }) };
   const { session } = ctx;
   const epoch = session.epoch;
   const audit = session.gate.audit;
@@ -84,7 +86,14 @@ const loadModel: Handler = async (ctx, req, res) => {
   try {
     model = await session.models.load(name, body.path, credentials, cls);
   } catch (error) {
-    audit.record({ type: 'unlock', actor: session.gate.principal, subject: name, decision: 'fail', reasons: [(error as Error).message], details: { path: body.path, code: (error as { code?: string }).code ?? 'E_INTERNAL' } });
+    audit.record({
+      type: 'unlock',
+      actor: session.gate.principal,
+      subject: name,
+      decision: 'fail',
+      reasons: [(error as Error).message, ...refusals.map((r) => `${r.factor}: ${r.reason}`)],
+      details: { path: body.path, code: (error as { code?: string }).code ?? 'E_INTERNAL', ...(refusals.length > 0 && { refusals }) },
+    });
     throw error;
   }
   try {

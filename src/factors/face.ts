@@ -40,7 +40,10 @@ async function faceSecret(enrolment: FaceEnrolment, inputs: UnlockInputs): Promi
   // Loaded on demand: the face stack (image decoding, models) is heavy and most unlocks never need it.
   const { verifyFace } = await import('../enrolment/face.js');
   const result = await verifyFace(enrolment, frames);
-  if (!result.match || !result.secret) return undefined;
+  if (!result.match || !result.secret) {
+    inputs.onRefusal?.('face', result.reason);
+    return undefined;
+  }
   limiter.recordSuccess(key);
   return result.secret;
 }

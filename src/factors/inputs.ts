@@ -34,6 +34,13 @@ export interface UnlockInputs {
   readonly interaction?: Interaction;
   /** When sealing: which enrolment each device factor uses, by factor name (default "default"). */
   readonly enrolments?: Readonly<Record<string, string>>;
+  /**
+   * Told why a biometric factor refused what was presented (a face that does
+   * not match the enrolment, or failed the liveness check), for the audit
+   * log. Not for the presenter: a failed unlock says only E_AUTH, so that
+   * nobody learns which part of a forgery was caught.
+   */
+  readonly onRefusal?: (factor: string, reason: string) => void;
 }
 
 /** The enrolment a factor uses when making a new slot. */

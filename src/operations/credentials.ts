@@ -28,6 +28,8 @@ export interface Credentials {
   readonly interaction?: Interaction;
   /** When sealing: which enrolment each device factor uses, by factor name (default "default"). */
   readonly enrolments?: Readonly<Record<string, string>>;
+  /** Told why a biometric factor refused what was presented, for an audit log (UnlockInputs.onRefusal). */
+  readonly onRefusal?: (factor: string, reason: string) => void;
 }
 
 function toBytes(p: string | Uint8Array | undefined): Uint8Array | undefined {
@@ -53,6 +55,7 @@ export function inputsFromCredentials(c: Credentials = {}): UnlockInputs {
     tpmTcti: c.tpmTcti,
     interaction: c.interaction,
     enrolments: c.enrolments,
+    onRefusal: c.onRefusal,
   };
   return c.useIdentities === false ? base : { ...base, identities: identityResolver(home, base) };
 }

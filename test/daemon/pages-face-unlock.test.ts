@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { openAuditLog } from '../../src/audit/index.js';
 import { startDaemon, type Daemon } from '../../src/daemon/server.js';
 import { buildDemoModel } from '../../src/onnx/model-builder.js';
 import { sealModel } from '../../src/operations/seal.js';
@@ -193,6 +194,18 @@ describe('face unlock from the camera on the unlock page', () => {
     assert.equal(stranger.state, 'failed');
     assert.equal(stranger.body.unlock.face.length, 3);
     assert.match(stranger.text, /^E_AUTH: unlock failed: no key slot accepted the supplied factors/);
+    // Why the face was refused is for the owner's audit log, not for whoever stands at the camera.
+    assert.doesNotMatch(stranger.text, /face:|does not match|liveness|anti-spoof/);
+    const log = await openAuditLog(home, { readOnly: true });
+    try {
+      const failed = log.entries().filter((e) => e.type === 'unlock' && e.decision === 'fail').pop();
+      assert.ok(failed, 'the failed unlock is in the audit log');
+      assert.equal(failed.subject, 'owner');
+      assert.match(failed.reasons.join('\n'), /^face: (the face does not match the enrolment|anti-spoof score|liveness score)/m);
+      assert.equal((failed.details as { refusals?: { factor: string }[] }).refusals?.[0]?.factor, 'face');
+    } finally {
+      log.close();
+    }
     await shot('face-unlock-refused');
     assert.equal(await page.getAttribute('body', 'data-token'), 'absent');
     let s = await session();

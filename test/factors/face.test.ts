@@ -128,6 +128,22 @@ describe('sealModel / openModel with "face & keyfile"', () => {
     new AttemptLimiter(h.home).recordSuccess(`face:${enrolmentId}`);
   });
 
+  test('why a face was refused (no match, or the liveness check) goes to onRefusal, never into the error', async () => {
+    const heard: string[] = [];
+    const onRefusal = (factor: string, reason: string) => void heard.push(`${factor}: ${reason}`);
+    const attempt = (face: FaceInput) => openModel(file(), { home: h.home, keyFiles: [keyFile], face, useIdentities: false, onRefusal });
+    const quiet = (e: unknown) => e instanceof AuthError && !/match|liveness|anti-spoof/.test(`${e.message} ${e.hint ?? ''}`);
+    await assert.rejects(attempt(faceOf(stranger)), quiet);
+    assert.deepEqual(heard, ['face: the face does not match the enrolment']);
+    const printedPhoto: FaceInput = { capture: async () => [owner.capture({ antispoof: 0.1 })] };
+    await assert.rejects(attempt(printedPhoto), quiet);
+    assert.equal(heard.length, 2);
+    assert.match(heard[1]!, /^face: anti-spoof score 0\.10 below /);
+    (await attempt(faceOf(owner))).release();
+    assert.equal(heard.length, 2, 'an accepted face is not reported');
+    new AttemptLimiter(h.home).recordSuccess(`face:${enrolmentId}`);
+  });
+
   test('inspect shows the face factor and the enrolment it was made with, nothing else', async () => {
     const d = await inspectModel(file());
     assert.equal(d.slots.length, 1);
