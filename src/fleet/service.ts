@@ -7,7 +7,7 @@
  * key. The API is in routes.ts; docs/FLEET.md explains it all.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { isIP, type AddressInfo } from 'node:net';
 import { ensureBiosealHome } from '../home.js';
 import { AuthError, IOError, UsageError } from '../errors.js';
@@ -71,6 +71,15 @@ export interface FleetService {
   readonly backend: 'sqlite' | 'postgres';
   /** Where the operator token is kept (null when it was passed in). */
   readonly operatorTokenFile: string | null;
+  /**
+   * Reads the certificate and key files again and serves them on new
+   * connections: a renewed certificate without a restart. Connections already
+   * open keep the one they were made with. The files are checked as at start;
+   * if they fail, the certificate being served stays.
+   * @throws UsageError when the service has no TLS; IOError, FormatError,
+   * ExpiredError or UsageError for the files (see loadTlsCredentials)
+   */
+  reloadTls(): { readonly subject: string; readonly notAfter: Date };
   /** Stops accepting, closes connections, frees SEAL and (when it opened it) the store. */
   close(): Promise<void>;
 }
@@ -191,6 +200,12 @@ export async function startFleetService(options: FleetServiceOptions): Promise<F
     tls: credentials !== undefined,
     backend: store.backend,
     operatorTokenFile: token.file,
+    reloadTls() {
+      if (!options.tls) throw new UsageError('the service has no TLS certificate to reload');
+      const next = loadTlsCredentials(options.tls, now());
+      (server as HttpsServer).setSecureContext(serverTlsOptions(next));
+      return { subject: next.subject, notAfter: next.notAfter };
+    },
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {

@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -37,6 +38,9 @@ before(() => {
   openssl('req', ...EC, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
   writeFileSync(file('ext.cnf'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
   openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'ext.cnf');
+  // Its renewal: a new key, the same name.
+  openssl('req', ...EC, '-keyout', 'renewed.key', '-out', 'renewed.csr', '-subj', '/CN=127.0.0.1/O=renewed');
+  openssl('x509', '-req', '-in', 'renewed.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'renewed.crt', '-days', '1', '-extfile', 'ext.cnf');
   openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'stranger.key');
   openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-aes256', '-pass', 'pass:secret', '-out', 'encrypted.key');
   writeFileSync(file('garbage.crt'), '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
@@ -50,6 +54,25 @@ const ca = () => readFileSync(file('ca.crt'), 'utf8');
 async function serveTls(home: string, store: SqliteFleetStore): Promise<FleetService> {
   return startFleetService({ home, host: '127.0.0.1', port: 0, tls: TLS, store, operatorToken: TOKEN, onInternalError: (e) => console.error(e) });
 }
+
+/** The SHA-256 fingerprint of the certificate a new TLS connection to `port` is served. */
+function servedCertificate(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, ca: ca() }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** Installs `name`.crt and `name`.key as the files a service was told to read. */
+function install(files: { certFile: string; keyFile: string }, name: string): void {
+  writeFileSync(files.certFile, readFileSync(file(`${name}.crt`)));
+  writeFileSync(files.keyFile, readFileSync(file(`${name}.key`)));
+}
+
+const fingerprint = (name: string) => new X509Certificate(readFileSync(file(`${name}.crt`))).fingerprint256;
 
 async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
   await assert.rejects(promise, (error: any) => {
@@ -160,6 +183,43 @@ describe('certificate and key files are checked before the service starts', () =
   });
 });
 
+describe('a renewed certificate is served without a restart', () => {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'bioseal-fleet-tls-reload-'));
+  const live = { certFile: path.join(home, 'live.crt'), keyFile: path.join(home, 'live.key') };
+  after(() => rmSync(home, { recursive: true, force: true }));
+
+  test('reloadTls serves the new files on new connections; files that fail the checks leave the old certificate served', async () => {
+    install(live, 'server');
+    const service = await startFleetService({ home, host: '127.0.0.1', port: 0, tls: live, operatorToken: TOKEN });
+    try {
+      assert.equal(await servedCertificate(service.port), fingerprint('server'));
+      install(live, 'renewed');
+      assert.equal(await servedCertificate(service.port), fingerprint('server'), 'nothing changes until asked');
+      assert.match(service.reloadTls().subject, /O=renewed/);
+      assert.equal(await servedCertificate(service.port), fingerprint('renewed'));
+      writeFileSync(live.certFile, readFileSync(file('garbage.crt')));
+      await rejectsWith(Promise.resolve().then(() => service.reloadTls()), 'E_FORMAT', /does not parse/);
+      install(live, 'server');
+      writeFileSync(live.keyFile, readFileSync(file('stranger.key')));
+      await rejectsWith(Promise.resolve().then(() => service.reloadTls()), 'E_USAGE', /does not belong to the certificate/);
+      rmSync(live.keyFile);
+      await rejectsWith(Promise.resolve().then(() => service.reloadTls()), 'E_IO', /no such file/);
+      assert.equal(await servedCertificate(service.port), fingerprint('renewed'), 'the last good certificate is still served');
+    } finally {
+      await service.close();
+    }
+  });
+
+  test('a service without TLS has nothing to reload: E_USAGE', async () => {
+    const service = await startFleetService({ home, host: '127.0.0.1', port: 0, operatorToken: TOKEN });
+    try {
+      assert.throws(() => service.reloadTls(), { code: 'E_USAGE' });
+    } finally {
+      await service.close();
+    }
+  });
+});
+
 describe('without TLS the service listens on loopback only', () => {
   const home = mkdtempSync(path.join(os.tmpdir(), 'bioseal-fleet-bind-home-'));
   after(() => rmSync(home, { recursive: true, force: true }));
@@ -189,6 +249,31 @@ describe('bioseal fleet serve with TLS', () => {
     assertError(mismatched, 'E_USAGE', { message: /does not belong to the certificate/ });
     assert.doesNotMatch(mismatched.stderr, /\n\s+at /, 'no stack trace');
     assertError(await runCli(['fleet', 'serve', '--port', '0', '--tls-cert', file('nothing.crt'), '--tls-key', TLS.keyFile], { home }), 'E_IO');
+  });
+
+  test('SIGHUP reads the certificate and key again; bad files are reported and the old certificate kept', { timeout: 120_000 }, async () => {
+    const live = { certFile: path.join(home, 'live.crt'), keyFile: path.join(home, 'live.key') };
+    install(live, 'server');
+    const child = spawnCli(['fleet', 'serve', '--port', '0', '--tls-cert', live.certFile, '--tls-key', live.keyFile, '--json'], { home });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    try {
+      const { port } = await readStartedJson(child);
+      assert.equal(await servedCertificate(port), fingerprint('server'));
+      install(live, 'renewed');
+      child.kill('SIGHUP');
+      // The signal is handled between requests: ask until the answer changes (the test's own timeout bounds this).
+      while ((await servedCertificate(port)) !== fingerprint('renewed')) await new Promise((r) => setTimeout(r, 50));
+      writeFileSync(live.certFile, readFileSync(file('garbage.crt')));
+      child.kill('SIGHUP');
+      while (!stderr.includes('SIGHUP')) await new Promise((r) => setTimeout(r, 50));
+      assert.match(stderr, /warning: SIGHUP: still serving the previous certificate: E_FORMAT: .*does not parse/);
+      assert.equal(await servedCertificate(port), fingerprint('renewed'));
+    } finally {
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'close');
+      assert.equal(code, 0, stderr);
+    }
   });
 
   test('the certificate and key from BIOSEAL_FLEET_TLS_CERT/KEY: it serves https:// on 127.0.0.1', async () => {

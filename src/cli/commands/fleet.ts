@@ -38,7 +38,10 @@ a TLS-terminating proxy in front for devices elsewhere) and refuses any
 other address. With --tls-cert and --tls-key (PEM; or set
 BIOSEAL_FLEET_TLS_CERT and BIOSEAL_FLEET_TLS_KEY) it speaks HTTPS, TLS 1.2
 or above, and may listen on any address (--host 0.0.0.0, say) for devices
-to reach it directly. The certificate and key are checked at start.
+to reach it directly. The certificate and key are checked at start, and
+read again on SIGHUP (a renewed certificate without a restart; if the new
+files fail the same checks, the service keeps serving the old one and says
+why on stderr).
 
 State: SQLite in $BIOSEAL_HOME/fleet.db by default; for a fleet, PostgreSQL
 (--database postgres://USER[:PASSWORD]@HOST:PORT/DB, or set
@@ -108,16 +111,30 @@ Options:
       rateLimits,
       onInternalError: (error) => process.stderr.write(`bioseal fleet: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
     });
-    const where = database ? redactUrl(database) : 'the default SQLite file';
-    out.info(`bioseal fleet service listening on ${service.url} (${service.backend}: ${where}); operator token in ${service.operatorTokenFile}`);
-    out.result({ url: service.url, port: service.port, tls: service.tls, backend: service.backend, operator_token_file: service.operatorTokenFile, pid: process.pid });
-    await new Promise<void>((resolve) => {
+    const reload = () => {
+      try {
+        const served = service.reloadTls();
+        out.info(`SIGHUP: serving the certificate of ${served.subject}, valid until ${served.notAfter.toISOString()}`);
+      } catch (error) {
+        const e = error as { code?: string; message?: string };
+        out.warn(`SIGHUP: still serving the previous certificate: ${e.code ?? 'E_INTERNAL'}: ${e.message ?? String(error)}`);
+      }
+    };
+    // Signals are handled from before the start line, so that one sent on reading it is not taken for a hangup or a kill.
+    // Without TLS, SIGHUP keeps its default meaning (the service ends).
+    if (service.tls) process.on('SIGHUP', reload);
+    const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         out.info(`${signal}: stopping`);
+        process.off('SIGHUP', reload);
         void service.close().then(resolve);
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
     });
+    const where = database ? redactUrl(database) : 'the default SQLite file';
+    out.info(`bioseal fleet service listening on ${service.url} (${service.backend}: ${where}); operator token in ${service.operatorTokenFile}`);
+    out.result({ url: service.url, port: service.port, tls: service.tls, backend: service.backend, operator_token_file: service.operatorTokenFile, pid: process.pid });
+    await stopped;
   },
 };

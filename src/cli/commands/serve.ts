@@ -90,9 +90,8 @@ Options:
       version: VERSION,
       onInternalError: (error) => process.stderr.write(`bioseal serve: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
     });
-    out.info(`bioseal daemon listening on ${daemon.url} and ${daemon.socketPath} (locked until a model is unlocked)`);
-    out.result({ url: daemon.url, port: daemon.port, socket: daemon.socketPath, pid: process.pid });
-    await new Promise<void>((resolve) => {
+    // Signals are handled from before the start line, so that one sent on reading it finds its handler.
+    const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         out.info(`${signal}: locking and stopping`);
         void daemon.close().then(resolve);
@@ -106,5 +105,8 @@ Options:
       process.on('SIGUSR1', () => lock('SIGUSR1'));
       process.on('SIGHUP', () => lock('SIGHUP'));
     });
+    out.info(`bioseal daemon listening on ${daemon.url} and ${daemon.socketPath} (locked until a model is unlocked)`);
+    out.result({ url: daemon.url, port: daemon.port, socket: daemon.socketPath, pid: process.pid });
+    await stopped;
   },
 };
