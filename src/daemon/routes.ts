@@ -48,6 +48,7 @@ import { faceEnrolmentResource, enrolFaceFromRequest, openFaceChallenge } from '
 import { enrolPasskeyFromRequest, openPasskeyChallenge, pageOrigin, passkeyEnrolmentResource, passkeyEvidenceFromRequest } from './passkey.js';
 import { auditedEnrolment, enrolmentNameFrom, listPageEnrolments, type EnrolmentGuard } from './enrolments.js';
 import { auditQuery, auditReport } from './audit-view.js';
+import type { JsonValue } from '../audit/index.js';
 
 export interface RouteContext extends EvidenceContext {
   readonly session: DaemonSession;
@@ -76,9 +77,14 @@ const loadModel: Handler = async (ctx, req, res) => {
   const name = checkModelName(body.name);
   if (typeof body.path !== 'string' || body.path.length === 0 || body.path.length > 4096) throw new UsageError('"path" must be the path of a sealed model');
   const cls = checkModelClass(body.sensitivity, body.labels);
-  // Why a face was refused goes to the audit log, not to the caller.
+  // Why a face was refused goes to the audit log, not to the caller; also when
+  // another slot then opened (the face of another enrolment, or a forgery).
   const refusals: { factor: string; reason: string }[] = [];
   const credentials = { ...credentialsFromRequest(body.unlock, ctx.home), onRefusal: (factor: string, reason: string) => void refusals.push({ factor, reason }) };
+  const withRefusals = (reasons: string[], details: Record<string, JsonValue>) => ({
+    reasons: [...reasons, ...refusals.map((r) => `${r.factor}: ${r.reason}`)],
+    details: { ...details, ...(refusals.length > 0 && { refusals }) },
+  });
   const { session } = ctx;
   const epoch = session.epoch;
   const audit = session.gate.audit;
@@ -91,8 +97,7 @@ const loadModel: Handler = async (ctx, req, res) => {
       actor: session.gate.principal,
       subject: name,
       decision: 'fail',
-      reasons: [(error as Error).message, ...refusals.map((r) => `${r.factor}: ${r.reason}`)],
-      details: { path: body.path, code: (error as { code?: string }).code ?? 'E_INTERNAL', ...(refusals.length > 0 && { refusals }) },
+      ...withRefusals([(error as Error).message], { path: body.path, code: (error as { code?: string }).code ?? 'E_INTERNAL' }),
     });
     throw error;
   }
@@ -106,7 +111,13 @@ const loadModel: Handler = async (ctx, req, res) => {
     session.gate.require('session:unlock', { type: 'Session', id: 'local' }, ctx.transport, now, update.state);
     const decision = session.gate.require('model:load', modelResource(model), ctx.transport, now, update.state);
     const explanation = `model "${name}" unlocked through key slot ${model.slot} (${model.factors.join(' & ')})`;
-    audit.record({ type: 'unlock', actor: session.gate.principal, subject: name, decision: 'allow', reasons: [explanation, decision.reason], details: { path: body.path, slot: model.slot, factors: [...model.factors] } });
+    audit.record({
+      type: 'unlock',
+      actor: session.gate.principal,
+      subject: name,
+      decision: 'allow',
+      ...withRefusals([explanation, decision.reason], { path: body.path, slot: model.slot, factors: [...model.factors] }),
+    });
     // Synchronous, so that no lock can come between it and the unlock below.
     const keystroke = openStoredTyping(ctx, name);
     const token = session.unlocked(update, explanation);

@@ -273,12 +273,16 @@ export function convertTfjsGraphToOnnx(json: TfjsGraphJson, shards: Uint8Array[]
     inits.push({ name, dims: [values.length], type: 7, raw });
     return name;
   };
+  /** @throws ModelError unless the constant of `n` on an image tensor varies along one axis at most (the channels). */
+  const checkPerChannel = (n: TfNode, shape: readonly number[]): void => {
+    if (shape.filter((d) => d > 1).length > 1) throw new ModelError(`${n.name}: only per-channel constants are supported on image tensors`);
+  };
   /** A per-channel constant shaped to broadcast over NCHW ([C,1,1]) or kept as is. */
   const channelConst = (n: TfNode, c: { shape: number[]; data: Float32Array | Int32Array }, forNchw: boolean): string => {
     const data = Float32Array.from(c.data);
     if (data.length === 1) return addFloatInit(tmp(`${n.name}/c`), [], data);
     if (!forNchw) return addFloatInit(tmp(`${n.name}/c`), c.shape, data);
-    if (c.shape.filter((d) => d > 1).length > 1) throw new ModelError(`${n.name}: only per-channel constants are supported on image tensors`);
+    checkPerChannel(n, c.shape);
     return addFloatInit(tmp(`${n.name}/c`), [data.length, 1, 1], data);
   };
   /** A per-channel scale y = k * x over NCHW, as a BatchNormalization that onnxruntime runs in its blocked layout. */
@@ -294,6 +298,7 @@ export function convertTfjsGraphToOnnx(json: TfjsGraphJson, shards: Uint8Array[]
    * kernel runs slowly and needs the tensor reordered before and after (it
    * took about 40% of FaceMesh's and Iris's time). Per channel, the middle
    * term is relu((a - 1) x) for a <= 1, and -relu((1 - a) x) for a > 1.
+   * Finite inputs give PReLU to within an ulp of x; infinite ones give NaN.
    */
   const prelu = (n: TfNode, x: string, alpha: { shape: number[]; data: Float32Array | Int32Array }, nchw: boolean, out: string): void => {
     const a = Float32Array.from(alpha.data);
@@ -301,6 +306,7 @@ export function convertTfjsGraphToOnnx(json: TfjsGraphJson, shards: Uint8Array[]
       nodes.push({ op: 'PRelu', inputs: [x, channelConst(n, alpha, nchw)], outputs: [out] });
       return;
     }
+    checkPerChannel(n, alpha.shape);
     const k = a.map((v) => (v <= 1 ? v - 1 : 1 - v));
     const scaled = tmp(`${n.name}/scaled`);
     const relu = tmp(`${n.name}/relu`);
@@ -530,4 +536,3 @@ export function convertTfjsGraphToOnnx(json: TfjsGraphJson, shards: Uint8Array[]
   const [, h, w, c] = inputShape;
   return modelBytes(nodes, inits, { name: 'input', dims: ['N', h ?? 'H', w ?? 'W', c ?? 3] }, names.map((name) => ({ name })));
 }
-

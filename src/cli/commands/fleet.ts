@@ -126,8 +126,10 @@ Options:
     const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         out.info(`${signal}: stopping`);
-        process.off('SIGHUP', reload);
-        void service.close().then(resolve);
+        void service.close().then(() => {
+          process.off('SIGHUP', reload);
+          resolve();
+        });
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));

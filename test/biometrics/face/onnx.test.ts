@@ -148,6 +148,18 @@ describe('FaceRes converted to ONNX', () => {
     }
   });
 
+  test('a PReLU slope that is not per-channel is refused, not mistranslated', async () => {
+    const root = path.join(packageRoot('@vladmandic/human'), 'models');
+    const json = JSON.parse(await readFile(path.join(root, 'iris.json'), 'utf8')) as TfjsGraphJson;
+    const bin = await readFile(path.join(root, 'iris.bin'));
+    const prelu = json.modelTopology.node.find((n) => n.op === 'Prelu');
+    const slope = json.weightsManifest.flatMap((g) => g.weights).find((w) => w.name === prelu?.input?.[1]);
+    assert.ok(slope, 'the first PReLU has a constant slope');
+    const channels = slope.shape.reduce((a, b) => a * b, 1);
+    slope.shape = [1, 2, channels / 2];
+    assert.throws(() => convertTfjsGraphToOnnx(json, [bin], 'Identity', [1, 64, 64, 3]), (e: unknown) => e instanceof ModelError && /per-channel/.test(e.message));
+  });
+
   test('an operator outside the supported set is refused, not mistranslated', async () => {
     const root = path.join(packageRoot('@vladmandic/human'), 'models');
     const json = JSON.parse(await readFile(path.join(root, 'faceres.json'), 'utf8')) as TfjsGraphJson;
