@@ -28,7 +28,7 @@ function perCallLines(p: PerCall, goalPercent: number, met: boolean): string[] {
     `           call counted for the audit log, inference, lock re-check (in-process)`,
     `   http    POST ${'/v1/models/NAME/infer'} on loopback, end to end     ${ms(p.medianMs.http)}`,
     `   policy and trust checks per call (gated vs json): ${overhead(p.checks)}`,
-    `   noise floor, the json path against itself: ${overhead(p.noiseFloor)}`,
+    `   noise floor, the json path against a copy of itself: ${overhead(p.noiseFloor)}`,
     `   the checks timed alone: ${p.checksAloneUs.toFixed(2)} µs per call = ${p.checksAloneSharePercent.toFixed(3)}% of a json call`,
     `   audit: counted calls appended once every ${p.auditAppend.everyMs / 1000} s, ${p.auditAppend.medianMs.toFixed(2)} ms each (signed head, fsync) = ${p.auditAppend.sharePercent.toFixed(3)}% of throughput`,
     `   goal: checks + audit cost <= ${goalPercent}% of throughput: ${p.totalThroughputLossPercent.toFixed(3)}%, ${yes(met)}`,

@@ -8,8 +8,8 @@
  *    drift in the machine's speed nor a place in the round favours a path):
  *    `direct`, onnxruntime's `session.run` on prepared tensors; `json`, the
  *    daemon's inference step alone (`runModel`: JSON tensors in, JSON out);
- *    `again`, the json path a second time (an A/A control: the noise floor
- *    of the comparison on this machine); `gated`, the daemon's per-call path
+ *    `again`, the json path again in a function of its own (an A/A control:
+ *    the noise floor of comparing two code paths on this machine); `gated`, the daemon's per-call path
  *    in-process (token check, Cedar decision with the current trust and
  *    factor ages, the call counted for the audit log, inference, the lock
  *    re-check); and `http`, the same call end to end over HTTP on loopback
@@ -145,7 +145,7 @@ export type PerCall = {
   readonly medianMs: { readonly direct: number; readonly json: number; readonly gated: number; readonly http: number };
   /** gated against json: what the token, trust, policy and lock checks cost per call, counting the call for the audit log. */
   readonly checks: OverheadEstimate;
-  /** json against itself (two identical paths): how precise a side-by-side figure can be on this machine. */
+  /** json against a copy of itself (identical code, a function of its own): how precise a side-by-side figure can be on this machine. */
   readonly noiseFloor: OverheadEstimate;
   /**
    * Appending the counted calls to the audit log (one entry, a signed head,
@@ -403,8 +403,12 @@ async function measurePerCall(daemon: Daemon, plain: InferenceSession, agent: ht
       return out;
     },
     json,
-    // The json path again: how far two identical paths differ here (the noise floor).
-    again: json,
+    // The json path again, as a function of its own: how far two paths that
+    // differ in nothing but their place in memory differ here (the noise floor).
+    again: async () => {
+      const out = await runModel(plain, input);
+      return out;
+    },
     gated: async () => {
       const epoch = checks();
       const out = await runModel(plain, input);
