@@ -4,6 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-system.sh
 [ -d node_modules ] || npm ci
-node scripts/build-native.mjs
-npx tsc -p tsconfig.json
+npm run build
 exec node --test --test-reporter=spec dist/test/

@@ -129,6 +129,14 @@ describe('bioseal CLI contract', { concurrency: 2 }, () => {
       assert.match(r.stdout, /^bioseal \d+\.\d+\.\d+/);
     });
 
+    test('the built bin runs as a program (npx bioseal, the npm bin link): executable, with a node shebang', async () => {
+      assert.ok((statSync(BIN).mode & 0o111) !== 0, `${BIN} is not executable: npm run build marks it so`);
+      assert.match(readFileSync(BIN, 'utf8'), /^#!\/usr\/bin\/env node\n/);
+      const r = await collect(spawn(BIN, ['--version'], { env: childEnv({ home: ws.home }) }));
+      assertOk(r);
+      assert.match(r.stdout, /^bioseal \d+\.\d+\.\d+/);
+    });
+
     test('unknown command and unknown options are E_USAGE (exit 2), also as JSON', async () => {
       const cases: [string[], boolean][] = [
         [['frobnicate'], false],
